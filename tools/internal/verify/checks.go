@@ -1,0 +1,59 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/parallel-poc/orchestration/tools/internal/findings"
+	"github.com/parallel-poc/orchestration/tools/internal/render"
+)
+
+func (v *Verifier) checkSchemas(objs []render.Resource) []findings.Finding {
+	var out []findings.Finding
+	for _, o := range objs {
+		for _, p := range v.schemas.Validate(o.YAML) {
+			msg := p.Message
+			if p.Path != "" {
+				msg = p.Path + ": " + msg
+			}
+			out = append(out, findings.Finding{Resource: o.ID, Rule: "schema", Message: msg, Source: o.Source})
+		}
+	}
+	return out
+}
+
+// checkPolicies evaluates every rule over the whole rendered tree, so
+// cross-resource rules (PDB vs HPA, references, mesh subsets) see it all.
+func (v *Verifier) checkPolicies(ctx context.Context, objs []render.Resource) []findings.Finding {
+	input := make([]map[string]any, len(objs))
+	sources := map[string]string{}
+	for i, o := range objs {
+		input[i] = o.Object
+		sources[key(o.ID.Kind, o.ID.Namespace, o.ID.Name)] = o.Source
+	}
+	violations, err := v.rules.Evaluate(ctx, input)
+	if err != nil {
+		return []findings.Finding{{Rule: "policy", Message: fmt.Sprintf("failed to evaluate policies: %v", err)}}
+	}
+	out := make([]findings.Finding, 0, len(violations))
+	for _, vi := range violations {
+		msg := vi.Message
+		if vi.Field != "" {
+			msg = vi.Field + ": " + msg
+		}
+		sev := findings.Error
+		if vi.Severity == string(findings.Warning) {
+			sev = findings.Warning
+		}
+		out = append(out, findings.Finding{
+			Resource: findings.Resource{Kind: vi.Kind, Namespace: vi.Namespace, Name: vi.Name},
+			Rule:     vi.Rule,
+			Severity: sev,
+			Message:  msg,
+			Source:   sources[key(vi.Kind, vi.Namespace, vi.Name)],
+		})
+	}
+	return out
+}
+
+func key(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
