@@ -25,6 +25,11 @@ func generateKustomization(repoRoot, dir string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A directory that .sourceignore excludes as a whole (a test fixture,
+	// say) never reaches Flux; asked for explicitly, it is rendered in full.
+	if relDir, _ := filepath.Rel(repoRoot, dir); ignore.Match(strings.Split(filepath.ToSlash(relDir), "/"), true) {
+		ignore = gitignore.NewMatcher(nil)
+	}
 	var resources []string
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -33,6 +33,7 @@ func checkFluxPaths(root string, objs []render.Resource) ([]string, []findings.F
 		if ref["kind"] != "GitRepository" || ref["name"] != "flux-system" {
 			continue
 		}
+		out = append(out, checkDependsOn(o, spec, names)...)
 		p, _ := spec["path"].(string)
 		rel := filepath.ToSlash(filepath.Clean(strings.TrimPrefix(p, "./")))
 		if p == "" || strings.HasPrefix(rel, "..") {
@@ -46,23 +47,30 @@ func checkFluxPaths(root string, objs []render.Resource) ([]string, []findings.F
 			continue
 		}
 		paths = append(paths, rel)
-		deps, _ := spec["dependsOn"].([]any)
-		for _, d := range deps {
-			dm, _ := d.(map[string]any)
-			name, _ := dm["name"].(string)
-			ns, _ := dm["namespace"].(string)
-			if ns == "" {
-				ns = o.ID.Namespace
-			}
-			if !names[ns+"/"+name] {
-				out = append(out, findings.Finding{Resource: o.ID, Rule: "flux-path", Source: o.Source,
-					Message: fmt.Sprintf("dependsOn %s/%s: no such Kustomization in this cluster entry point; it would never become Ready", ns, name)})
-			}
-		}
 	}
 	return paths, out
 }
 
 func isFluxKustomization(o render.Resource) bool {
 	return o.ID.Kind == "Kustomization" && strings.HasPrefix(o.ID.APIVersion, "kustomize.toolkit.fluxcd.io/")
+}
+
+// checkDependsOn reports dependencies on Kustomizations that do not exist:
+// the dependent would wait for them forever.
+func checkDependsOn(o render.Resource, spec map[string]any, names map[string]bool) []findings.Finding {
+	var out []findings.Finding
+	deps, _ := spec["dependsOn"].([]any)
+	for _, d := range deps {
+		dm, _ := d.(map[string]any)
+		name, _ := dm["name"].(string)
+		ns, _ := dm["namespace"].(string)
+		if ns == "" {
+			ns = o.ID.Namespace
+		}
+		if !names[ns+"/"+name] {
+			out = append(out, findings.Finding{Resource: o.ID, Rule: "flux-path", Source: o.Source,
+				Message: fmt.Sprintf("dependsOn %s/%s: no such Kustomization in this cluster entry point; it would never become Ready", ns, name)})
+		}
+	}
+	return out
 }

@@ -113,9 +113,9 @@ type targetResult struct {
 	syncedPaths []string
 }
 
-func (v *Verifier) checkTarget(ctx context.Context, target string) targetResult {
+func (v *Verifier) checkTarget(ctx context.Context, target string) (res targetResult) {
 	dir, rel := v.resolve(target)
-	res := targetResult{summary: TargetSummary{Dir: rel}}
+	res.summary.Dir = rel
 	add := func(f findings.Finding) {
 		f.Target = rel
 		if f.Severity == "" {
