@@ -1,0 +1,124 @@
+package health
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/parallel-poc/orchestration/app/internal/cgroup"
+)
+
+// Status values used in reports.
+const (
+	StatusOK      = "ok"
+	StatusFail    = "fail"
+	StatusUnknown = "unknown" // could not measure; does not fail the probe
+)
+
+// Result is one check's outcome, with the figures behind it.
+type Result struct {
+	Status  string         `json:"status"`
+	Message string         `json:"message"`
+	Data    map[string]any `json:"data,omitempty"`
+}
+
+// Report aggregates named check results. Failing lists the names of the
+// checks that failed, so a 503 body says at a glance what went wrong.
+type Report struct {
+	Status  string            `json:"status"`
+	Failing []string          `json:"failing,omitempty"`
+	Checks  map[string]Result `json:"checks"`
+}
+
+// OK reports whether no check failed.
+func (r Report) OK() bool { return len(r.Failing) == 0 }
+
+// LivenessConfig sets the liveness thresholds.
+type LivenessConfig struct {
+	CgroupRoot      string
+	MemoryThreshold float64 // fraction of the limit, e.g. 0.9
+	DataDir         string
+	MinFreeBytes    uint64
+	HeartbeatMaxAge time.Duration
+}
+
+// Liveness runs the liveness checks. Its measuring functions are fields so
+// tests can substitute them.
+type Liveness struct {
+	cfg        LivenessConfig
+	heartbeat  *Heartbeat
+	readMemory func(root string) (cgroup.Memory, error)
+	freeBytes  func(dir string) (uint64, error)
+	now        func() time.Time
+}
+
+// NewLiveness returns liveness checks reading the real cgroup and statfs.
+func NewLiveness(cfg LivenessConfig, hb *Heartbeat) *Liveness {
+	return &Liveness{cfg: cfg, heartbeat: hb, readMemory: cgroup.ReadMemory, freeBytes: freeBytes, now: time.Now}
+}
+
+// Check runs every liveness check.
+func (l *Liveness) Check() Report {
+	return newReport(map[string]Result{
+		"memory":    l.memory(),
+		"disk":      l.disk(),
+		"heartbeat": l.beat(),
+	})
+}
+
+func newReport(checks map[string]Result) Report {
+	r := Report{Status: StatusOK, Checks: checks}
+	for _, name := range []string{"memory", "disk", "heartbeat", "lifecycle", "database"} {
+		if c, ok := checks[name]; ok && c.Status == StatusFail {
+			r.Failing = append(r.Failing, name)
+			r.Status = StatusFail
+		}
+	}
+	return r
+}
+
+func (l *Liveness) memory() Result {
+	m, err := l.readMemory(l.cfg.CgroupRoot)
+	if errors.Is(err, cgroup.ErrNotFound) {
+		// Outside a container (go run on a laptop) there is nothing to read;
+		// restarting would not change that, so it must not fail liveness.
+		return Result{Status: StatusUnknown, Message: err.Error()}
+	}
+	if err != nil {
+		return Result{Status: StatusFail, Message: err.Error()}
+	}
+	data := map[string]any{"cgroup": m.Version.String(), "usage_bytes": m.Usage, "working_set_bytes": m.WorkingSet}
+	if m.Unlimited {
+		return Result{Status: StatusOK, Message: "no memory limit set", Data: data}
+	}
+	ratio := float64(m.WorkingSet) / float64(m.Limit)
+	data["limit_bytes"], data["ratio"], data["threshold"] = m.Limit, ratio, l.cfg.MemoryThreshold
+	msg := fmt.Sprintf("working set %.1f%% of the %d-byte limit (threshold %.0f%%)", ratio*100, m.Limit, l.cfg.MemoryThreshold*100)
+	if ratio >= l.cfg.MemoryThreshold {
+		return Result{Status: StatusFail, Message: msg, Data: data}
+	}
+	return Result{Status: StatusOK, Message: msg, Data: data}
+}
+
+func (l *Liveness) disk() Result {
+	free, err := l.freeBytes(l.cfg.DataDir)
+	if err != nil {
+		return Result{Status: StatusFail, Message: err.Error(), Data: map[string]any{"dir": l.cfg.DataDir}}
+	}
+	data := map[string]any{"dir": l.cfg.DataDir, "free_bytes": free, "min_free_bytes": l.cfg.MinFreeBytes}
+	msg := fmt.Sprintf("%d bytes free in %s (minimum %d)", free, l.cfg.DataDir, l.cfg.MinFreeBytes)
+	if free < l.cfg.MinFreeBytes {
+		return Result{Status: StatusFail, Message: msg, Data: data}
+	}
+	return Result{Status: StatusOK, Message: msg, Data: data}
+}
+
+func (l *Liveness) beat() Result {
+	age := l.now().Sub(l.heartbeat.Last())
+	data := map[string]any{"age_seconds": age.Seconds(), "max_age_seconds": l.cfg.HeartbeatMaxAge.Seconds()}
+	msg := fmt.Sprintf("last heartbeat %s ago (max %s)", age.Round(time.Millisecond), l.cfg.HeartbeatMaxAge)
+	if age > l.cfg.HeartbeatMaxAge {
+		return Result{Status: StatusFail, Message: msg, Data: data}
+	}
+	return Result{Status: StatusOK, Message: msg, Data: data}
+}

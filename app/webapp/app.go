@@ -1,0 +1,121 @@
+package webapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parallel-poc/orchestration/app/internal/config"
+	"github.com/parallel-poc/orchestration/app/internal/health"
+	"github.com/parallel-poc/orchestration/app/internal/metrics"
+	"github.com/parallel-poc/orchestration/app/internal/server"
+)
+
+// heartbeatEvery and heartbeatMaxAge: five missed ticks fail liveness,
+// slack enough for CPU throttling under a tight limit.
+const (
+	heartbeatEvery  = time.Second
+	heartbeatMaxAge = 5 * time.Second
+)
+
+// App is the assembled application: handler plus background loops.
+type App struct {
+	cfg       config.Config
+	log       *slog.Logger
+	handler   http.Handler
+	readiness *health.Readiness
+	heartbeat *health.Heartbeat
+	metrics   *metrics.HTTP
+	deps      []*health.Dependency
+	leading   *atomic.Bool // nil when election is off
+	election  func(ctx context.Context) error
+}
+
+// New builds the application from cfg. It does no network I/O; failures
+// are configuration problems worth failing the start for.
+func New(cfg config.Config, log *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: log, heartbeat: health.NewHeartbeat(time.Now())}
+	reg := metrics.NewRegistry()
+	a.metrics = metrics.NewHTTP(reg)
+	if cfg.DatabaseURL != "" {
+		check, err := health.PostgresCheck(cfg.DatabaseURL)
+		if err != nil {
+			return nil, err
+		}
+		a.deps = append(a.deps, health.NewDependency("database", check, cfg.DBCheckInterval, cfg.DBCheckTimeout, log))
+	}
+	a.readiness = health.NewReadiness(a.deps...)
+	var isLeader func() bool
+	if cfg.LeaderElection {
+		if err := a.setupElection(metrics.NewLeaderGauge(reg)); err != nil {
+			return nil, err
+		}
+		isLeader = a.leading.Load
+	}
+	a.handler = server.New(server.Options{
+		Info: server.Info{Pod: cfg.PodName, Namespace: cfg.PodNamespace, Node: cfg.NodeName,
+			PodIP: cfg.PodIP, Version: cfg.Version},
+		Message: readMessage(cfg.ConfigDir, log),
+		MaxCPU:  cfg.MaxCPUDuration,
+		Liveness: health.NewLiveness(health.LivenessConfig{
+			CgroupRoot: cfg.CgroupRoot, MemoryThreshold: cfg.MemoryThreshold, DataDir: cfg.DataDir,
+			MinFreeBytes: uint64(cfg.MinFreeDiskMB) << 20, HeartbeatMaxAge: heartbeatMaxAge,
+		}, a.heartbeat),
+		Readiness: a.readiness,
+		Metrics:   a.metrics,
+		Gatherer:  reg,
+		IsLeader:  isLeader,
+	})
+	return a, nil
+}
+
+// Handler is the instrumented HTTP handler.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Readiness exposes the readiness state so the runner can flip it.
+func (a *App) Readiness() *health.Readiness { return a.readiness }
+
+// Start runs the background loops (heartbeat, request-rate window,
+// dependency checks) until ctx ends; the returned func waits for them.
+func (a *App) Start(ctx context.Context) (wait func()) {
+	var wg sync.WaitGroup
+	wg.Go(func() { a.heartbeat.Run(ctx, heartbeatEvery) })
+	wg.Go(func() { a.metrics.Run(ctx) })
+	for _, d := range a.deps {
+		wg.Go(func() { d.Run(ctx) })
+	}
+	return wg.Wait
+}
+
+// readMessage reads CONFIG_DIR/message once at start. A missing file is
+// normal (no ConfigMap); an unreadable one is logged, not fatal, because
+// the greeting is cosmetic. Reading is capped so a huge file cannot bloat
+// every response.
+func readMessage(dir string, log *slog.Logger) string {
+	f, err := os.Open(filepath.Join(dir, "message"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return config.DefaultMessage
+	}
+	if err == nil {
+		defer f.Close()
+		var b []byte
+		if b, err = io.ReadAll(io.LimitReader(f, 4096)); err == nil {
+			if msg := strings.TrimSpace(string(b)); msg != "" {
+				return msg
+			}
+			return config.DefaultMessage
+		}
+	}
+	log.Warn("cannot read message file; using the default", "error", fmt.Sprint(err))
+	return config.DefaultMessage
+}

@@ -1,0 +1,113 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Hard limits on a run.
+const (
+	MaxRate     = 500
+	MaxDuration = 10 * time.Minute
+	maxErrors   = 10
+)
+
+// Options describe one run.
+type Options struct {
+	Target   string
+	Rate     int // requests per second
+	Duration time.Duration
+	Timeout  time.Duration // per request
+}
+
+// Validate checks the options against the hard limits.
+func (o Options) Validate() error {
+	var errs []error
+	if u, err := url.Parse(o.Target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("-target %q: want an absolute http(s) URL", o.Target))
+	}
+	if o.Rate <= 0 || o.Rate > MaxRate {
+		errs = append(errs, fmt.Errorf("-rate %d: want 1..%d requests per second", o.Rate, MaxRate))
+	}
+	if o.Duration <= 0 || o.Duration > MaxDuration {
+		errs = append(errs, fmt.Errorf("-duration %s: want more than 0 and at most %s", o.Duration, MaxDuration))
+	}
+	if o.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("-timeout %s: want more than 0", o.Timeout))
+	}
+	return errors.Join(errs...)
+}
+
+// Result is the run's summary, printed as JSON.
+type Result struct {
+	Sent         uint64         `json:"sent"`
+	Failed       uint64         `json:"failed"`
+	SuccessRatio float64        `json:"success_ratio"`
+	P50ms        float64        `json:"p50_ms"`
+	P99ms        float64        `json:"p99_ms"`
+	MaxMs        float64        `json:"max_ms"`
+	StatusCodes  map[string]int `json:"status_codes"`
+	Errors       []string       `json:"errors"`
+	Interrupted  bool           `json:"interrupted"` // stopped early by ctx (SIGTERM)
+}
+
+// Run attacks o.Target at o.Rate for o.Duration, or until ctx ends, and
+// summarises every response received, including those of an early stop.
+func Run(ctx context.Context, o Options) (Result, error) {
+	if err := o.Validate(); err != nil {
+		return Result{}, err
+	}
+	atk := vegeta.NewAttacker(
+		vegeta.Timeout(o.Timeout),
+		vegeta.KeepAlive(true),
+		vegeta.MaxBody(0), // read and discard bodies: only status and latency matter
+		// Bound concurrency: beyond rate*timeout in-flight requests the
+		// target is simply down, and more workers would only pile on.
+		vegeta.MaxWorkers(uint64(max(o.Rate*int(o.Timeout/time.Second+1), 10))),
+	)
+	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: "GET", URL: o.Target})
+	results := atk.Attack(tr, vegeta.Rate{Freq: o.Rate, Per: time.Second}, o.Duration, "loadgen")
+
+	var m vegeta.Metrics
+	var failed uint64
+	stop := context.AfterFunc(ctx, func() { atk.Stop() })
+	defer stop()
+	for res := range results { // drained to the end, so in-flight answers count
+		m.Add(res)
+		if res.Code < 200 || res.Code >= 400 { // vegeta's own success rule
+			failed++
+		}
+	}
+	m.Close()
+	return summarise(&m, failed, ctx.Err() != nil), nil
+}
+
+func summarise(m *vegeta.Metrics, failed uint64, interrupted bool) Result {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	r := Result{
+		Sent:         m.Requests,
+		Failed:       failed,
+		SuccessRatio: m.Success,
+		P50ms:        ms(m.Latencies.P50),
+		P99ms:        ms(m.Latencies.P99),
+		MaxMs:        ms(m.Latencies.Max),
+		StatusCodes:  m.StatusCodes,
+		Errors:       m.Errors,
+		Interrupted:  interrupted,
+	}
+	if r.StatusCodes == nil {
+		r.StatusCodes = map[string]int{}
+	}
+	if len(r.Errors) > maxErrors {
+		r.Errors = r.Errors[:maxErrors]
+	}
+	if r.Errors == nil {
+		r.Errors = []string{}
+	}
+	return r
+}

@@ -1,0 +1,103 @@
+package loadgen
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func server(t *testing.T, status int) (*httptest.Server, *atomic.Int64) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+func TestRunCountsSuccesses(t *testing.T) {
+	srv, hits := server(t, http.StatusOK)
+	res, err := Run(context.Background(), Options{Target: srv.URL, Rate: 50, Duration: time.Second, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 50 || hits.Load() != 50 || res.Failed != 0 || res.SuccessRatio != 1 || res.StatusCodes["200"] != 50 {
+		t.Errorf("result %+v, server saw %d", res, hits.Load())
+	}
+	if res.P50ms <= 0 || res.P99ms < res.P50ms || res.MaxMs < res.P99ms || len(res.Errors) != 0 || res.Interrupted {
+		t.Errorf("latencies or errors implausible: %+v", res)
+	}
+}
+
+func TestRunCountsFailures(t *testing.T) {
+	srv, _ := server(t, http.StatusInternalServerError)
+	res, err := Run(context.Background(), Options{Target: srv.URL, Rate: 50, Duration: time.Second, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 50 || res.Failed != 50 || res.SuccessRatio != 0 || res.StatusCodes["500"] != 50 ||
+		len(res.Errors) != 1 || !strings.Contains(res.Errors[0], "500") {
+		t.Errorf("failing server: %+v", res)
+	}
+
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	res, err = Run(context.Background(), Options{Target: dead, Rate: 50, Duration: 200 * time.Millisecond, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent == 0 || res.Failed != res.Sent || res.StatusCodes["0"] != int(res.Sent) || len(res.Errors) == 0 || len(res.Errors) > 10 {
+		t.Errorf("refused connections: %+v", res)
+	}
+}
+
+func TestRunStopsOnCancel(t *testing.T) {
+	srv, _ := server(t, http.StatusOK)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res, err := Run(ctx, Options{Target: srv.URL, Rate: 50, Duration: time.Minute, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("took %v to stop", el)
+	}
+	if !res.Interrupted || res.Sent == 0 || res.Sent > 30 {
+		t.Errorf("interrupted run: %+v", res)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := Options{Target: "http://web-app-service/", Rate: 10, Duration: time.Second, Timeout: time.Second}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string]func(*Options){
+		"-target": func(o *Options) { o.Target = "web-app-service" },
+		"-rate":   func(o *Options) { o.Rate = MaxRate + 1 },
+		"-rate ":  func(o *Options) { o.Rate = 0 },
+		"-duration": func(o *Options) {
+			o.Duration = MaxDuration + time.Second
+		},
+		"-duration ": func(o *Options) { o.Duration = 0 },
+		"-timeout":   func(o *Options) { o.Timeout = 0 },
+	}
+	for flag, mutate := range bad {
+		o := ok
+		mutate(&o)
+		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), strings.TrimSpace(flag)) {
+			t.Errorf("%s: got %v", flag, err)
+		}
+		if _, err := Run(context.Background(), o); err == nil {
+			t.Errorf("%s: Run accepted invalid options", flag)
+		}
+	}
+}
