@@ -3,8 +3,11 @@ package verify
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/parallel-poc/orchestration/tools/internal/findings"
+	"github.com/parallel-poc/orchestration/tools/internal/kindconfig"
 	"github.com/parallel-poc/orchestration/tools/internal/render"
 )
 
@@ -57,3 +60,27 @@ func (v *Verifier) checkPolicies(ctx context.Context, objs []render.Resource) []
 }
 
 func key(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
+
+// KindConfigFile is where a cluster entry point keeps the kind
+// configuration `make up` creates the cluster from.
+const KindConfigFile = "kind-config.yaml"
+
+// checkKindConfig validates the kind configuration beside a cluster entry
+// point: it is not an API object, so neither schemas nor policies see it.
+func checkKindConfig(root, dir string) []findings.Finding {
+	path := filepath.Join(dir, KindConfigFile)
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	src, _ := filepath.Rel(root, path)
+	if err != nil {
+		return []findings.Finding{{Rule: "kind-config", Message: err.Error(), Source: src}}
+	}
+	var out []findings.Finding
+	for _, p := range kindconfig.Validate(data) {
+		out = append(out, findings.Finding{Rule: "kind-config", Message: p, Source: filepath.ToSlash(src),
+			Resource: findings.Resource{APIVersion: "kind.x-k8s.io/v1alpha4", Kind: "Cluster"}})
+	}
+	return out
+}

@@ -137,6 +137,9 @@ func (v *Verifier) checkTarget(ctx context.Context, target string) (res targetRe
 		add(findings.Finding{Rule: "target", Message: fmt.Sprintf("cannot read target: %v", errors.Unwrap(err)), Source: rel})
 		return res
 	}
+	for _, f := range checkKindConfig(v.root, dir) {
+		add(f)
+	}
 	objs, err := render.Build(v.root, dir)
 	if err != nil {
 		var rerr *render.Error

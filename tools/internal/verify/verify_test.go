@@ -145,6 +145,7 @@ func TestBadInputIsAFinding(t *testing.T) {
 		{"testdata/unknown-field", "schema", []string{"targetPortt"}},
 		{"testdata/flux-bad-path", "flux-path", []string{"overlays/does-not-exist"}},
 		{"testdata/flux-bad-path", "flux-path", []string{"dependsOn flux-system/infrastructure"}},
+		{"testdata/bad-kind-config", "kind-config", []string{"2 worker(s)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.dir+"/"+c.rule, func(t *testing.T) {
