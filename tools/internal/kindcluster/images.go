@@ -1,0 +1,61 @@
+package kindcluster
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
+)
+
+// LoadArchive imports a docker-archive into every node's containerd that
+// does not hold it yet. Presence is decided by image ID (the config
+// digest): containerd rewrites manifests on import, so manifest digests
+// differ, but the config digest survives. It reports how many nodes got it.
+func (c *Cluster) LoadArchive(path, ref string) (int, error) {
+	img, err := tarball.ImageFromPath(path, nil)
+	if err != nil {
+		return 0, fmt.Errorf("failed to read image archive %s: %w", path, err)
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		return 0, fmt.Errorf("failed to read image ID of %s: %w", path, err)
+	}
+	ns, err := c.Nodes()
+	if err != nil {
+		return 0, err
+	}
+	loaded := 0
+	for _, n := range ns {
+		if have, _ := nodeutils.ImageID(n, ref); have == id.String() {
+			continue
+		}
+		if err := loadInto(n, path); err != nil {
+			return loaded, fmt.Errorf("failed to load %s into node %s: %w", ref, n, err)
+		}
+		loaded++
+	}
+	return loaded, nil
+}
+
+func loadInto(n nodes.Node, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return nodeutils.LoadImageArchive(n, f)
+}
+
+// NodeImages lists the image references a node's containerd holds.
+func NodeImages(n nodes.Node) ([]string, error) {
+	var out strings.Builder
+	cmd := n.Command("ctr", "--namespace=k8s.io", "images", "list", "--quiet")
+	cmd.SetStdout(&out)
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("failed to list images on %s: %w", n, err)
+	}
+	return strings.Fields(out.String()), nil
+}
