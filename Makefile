@@ -8,10 +8,11 @@ GO ?= go
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-up: ## cluster, Flux, sync, probes (arrives with the cluster and Flux issues)
-	@echo "make up: the offline kind cluster and Flux bootstrap are not built yet;" >&2
-	@echo "today: 'make verify' checks every overlay, 'make images' builds the app images." >&2
-	@exit 1
+up: ## the local kind cluster: node image, images, cluster, CNI, Ready (Flux arrives with its issue)
+	$(GO) run ./tools/up
+
+down: ## delete the cluster and check nothing is left behind
+	$(GO) run ./tools/down
 
 test: test-short verify ## every test tier that can run on this machine
 

@@ -132,3 +132,24 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// NodesWithServingCerts counts the nodes that have an approved kubelet
+// serving certificate request.
+func NodesWithServingCerts(ctx context.Context, cs kubernetes.Interface) (int, error) {
+	list, err := cs.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("failed to list CSRs: %w", err)
+	}
+	nodes := map[string]bool{}
+	for _, csr := range list.Items {
+		if csr.Spec.SignerName != certv1.KubeletServingSignerName {
+			continue
+		}
+		for _, c := range csr.Status.Conditions {
+			if c.Type == certv1.CertificateApproved && c.Status == corev1.ConditionTrue {
+				nodes[csr.Spec.Username] = true
+			}
+		}
+	}
+	return len(nodes), nil
+}

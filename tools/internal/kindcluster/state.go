@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 	"sigs.k8s.io/yaml"
@@ -74,8 +75,8 @@ func (c *Cluster) apiReady(ctx context.Context) error {
 	return nil
 }
 
-// Clientset returns a client for the cluster from kind's kubeconfig.
-func (c *Cluster) Clientset() (*kubernetes.Clientset, error) {
+// RESTConfig is the client configuration from kind's kubeconfig.
+func (c *Cluster) RESTConfig() (*rest.Config, error) {
 	cfg, err := c.KubeConfig()
 	if err != nil {
 		return nil, err
@@ -83,6 +84,15 @@ func (c *Cluster) Clientset() (*kubernetes.Clientset, error) {
 	rc, err := clientcmd.RESTConfigFromKubeConfig([]byte(cfg))
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse kubeconfig of %q: %w", c.Name, err)
+	}
+	return rc, nil
+}
+
+// Clientset returns a client for the cluster from kind's kubeconfig.
+func (c *Cluster) Clientset() (*kubernetes.Clientset, error) {
+	rc, err := c.RESTConfig()
+	if err != nil {
+		return nil, err
 	}
 	return kubernetes.NewForConfig(rc)
 }

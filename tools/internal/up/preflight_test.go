@@ -1,0 +1,56 @@
+package up
+
+import (
+	"net"
+	"strings"
+	"testing"
+)
+
+func TestHostPortsFromRepositoryConfig(t *testing.T) {
+	ports, err := hostPorts("../../../" + KindConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrs []string
+	for _, p := range ports {
+		addrs = append(addrs, p.Addr)
+	}
+	if got := strings.Join(addrs, ","); got != "127.0.0.1:80,127.0.0.1:443" {
+		t.Errorf("host ports %s, want the ingress ports on loopback only", got)
+	}
+}
+
+func TestPortInUseNamesAddressAndField(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	err = checkPortsFree([]HostPort{{Addr: l.Addr().String(), From: "kind-config.yaml nodes[0].extraPortMappings[0]"}})
+	if err == nil {
+		t.Fatal("a taken port passed the check")
+	}
+	for _, want := range []string{l.Addr().String(), "in use", "nodes[0].extraPortMappings[0]"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	free := l.Addr().String()
+	l.Close()
+	if err := checkPortsFree([]HostPort{{Addr: free, From: "x"}}); err != nil {
+		t.Errorf("a free port failed the check: %v", err)
+	}
+}
+
+func TestUpStepsOrder(t *testing.T) {
+	var titles []string
+	for _, s := range UpSteps() {
+		titles = append(titles, strings.Fields(s.Title)[0])
+	}
+	// The CNI must come after loading images (its image is local) and
+	// before waiting for Ready (nodes stay NotReady without it).
+	want := "Checking Building Building Creating Loading Installing Approving Waiting Checking"
+	if got := strings.Join(titles, " "); got != want {
+		t.Errorf("steps %q, want %q", got, want)
+	}
+}

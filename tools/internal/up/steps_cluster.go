@@ -1,0 +1,131 @@
+package up
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/parallel-poc/orchestration/tools/internal/clusterops"
+	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
+	"github.com/parallel-poc/orchestration/tools/internal/render"
+)
+
+// stepCluster reuses a healthy cluster, recreates a broken one (the
+// remains of a crash or a half-finished delete) and creates a missing one.
+func stepCluster(e *Env) error {
+	st, err := e.Cluster.Inspect(e.Ctx)
+	if err != nil {
+		return err
+	}
+	switch st.Health {
+	case kindcluster.Healthy:
+		e.Status.Note("reused")
+		return nil
+	case kindcluster.Broken:
+		fmt.Fprintf(e.Out, "   cluster %q is broken (%s): deleting it\n", ClusterName, st.Reason)
+		if err := e.Cluster.Delete(); err != nil {
+			return fmt.Errorf("failed to delete the broken cluster: %w", err)
+		}
+	}
+	ports, err := hostPorts(e.Cluster.ConfigPath)
+	if err != nil {
+		return err
+	}
+	if err := checkPortsFree(ports); err != nil {
+		return err
+	}
+	if err := e.Cluster.Create(); err != nil {
+		return err
+	}
+	e.Created = true
+	return nil
+}
+
+func stepLoadImages(e *Env) error {
+	total := 0
+	for _, a := range e.Archives {
+		n, err := e.Cluster.LoadArchive(a.Path, a.Ref)
+		if err != nil {
+			return err
+		}
+		total += n
+	}
+	e.Status.Note(fmt.Sprintf("%d images, %d node imports", len(e.Archives), total))
+	return nil
+}
+
+// stepCNI applies infrastructure/kube-router directly: until a CNI runs,
+// no pod (Flux's included) can start. Flux adopts the same objects later.
+func stepCNI(e *Env) error {
+	objs, err := render.Build(e.Root, filepath.Join(e.Root, "infrastructure", "kube-router"))
+	if err != nil {
+		return err
+	}
+	cfg, err := e.Cluster.RESTConfig()
+	if err != nil {
+		return err
+	}
+	return clusterops.Apply(e.Ctx, cfg, objs)
+}
+
+// stepApproveCSRs waits until every node's kubelet has asked for a serving
+// certificate and approves those that check out.
+func stepApproveCSRs(e *Env) error {
+	cs, err := e.Cluster.Clientset()
+	if err != nil {
+		return err
+	}
+	nodes, err := e.Cluster.Nodes()
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	approved := 0
+	for {
+		n, rejected, err := clusterops.ApproveKubeletServing(e.Ctx, cs)
+		if err != nil {
+			return err
+		}
+		approved += n
+		for _, r := range rejected {
+			fmt.Fprintf(e.Out, "   left pending: %s\n", r)
+		}
+		have, err := clusterops.NodesWithServingCerts(e.Ctx, cs)
+		if err != nil {
+			return err
+		}
+		if have >= len(nodes) {
+			e.Status.Note(fmt.Sprintf("%d approved now, %d nodes covered", approved, have))
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("only %d of %d nodes have an approved kubelet serving certificate after 3m", have, len(nodes))
+		}
+		time.Sleep(3 * time.Second)
+	}
+}
+
+func stepNodesReady(e *Env) error {
+	cs, err := e.Cluster.Clientset()
+	if err != nil {
+		return err
+	}
+	nodes, err := e.Cluster.Nodes()
+	if err != nil {
+		return err
+	}
+	return clusterops.WaitNodesReady(e.Ctx, cs, len(nodes), 5*time.Minute)
+}
+
+func stepDNS(e *Env) error {
+	cs, err := e.Cluster.Clientset()
+	if err != nil {
+		return err
+	}
+	addr, err := clusterops.CheckDNS(e.Ctx, cs, BusyboxImage, 3*time.Minute)
+	if err != nil {
+		return err
+	}
+	e.Status.Note("kubernetes.default.svc.cluster.local = " + addr)
+	return nil
+}

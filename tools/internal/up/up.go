@@ -1,0 +1,65 @@
+package up
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
+	"github.com/parallel-poc/orchestration/tools/internal/nodeimage"
+	"github.com/parallel-poc/orchestration/tools/internal/status"
+)
+
+// ClusterName and the config the local cluster is made from.
+const (
+	ClusterName = "parallel-poc"
+	KindConfig  = "clusters/dev-kind/kind-config.yaml"
+)
+
+// Options for Up and Down.
+type Options struct {
+	Root     string
+	CacheDir string
+	Out      io.Writer
+}
+
+func newEnv(ctx context.Context, o Options) *Env {
+	if o.CacheDir == "" {
+		o.CacheDir = nodeimage.CacheDirFromEnv()
+	}
+	return &Env{
+		Ctx:      ctx,
+		Root:     o.Root,
+		Out:      o.Out,
+		Status:   status.New(o.Out),
+		CacheDir: o.CacheDir,
+		Cluster:  kindcluster.New(ClusterName, filepath.Join(o.Root, KindConfig), nodeimage.ImageRef(), nil),
+	}
+}
+
+// UpSteps is the bring-up, in order.
+func UpSteps() []Step {
+	return []Step{
+		{"Checking the host 🖥", stepHost},
+		{"Building the node image 🖼", stepNodeImage},
+		{"Building the cluster's images 📦", stepImages},
+		{"Creating or reusing the cluster ☸", stepCluster},
+		{"Loading images into the nodes 🚚", stepLoadImages},
+		{"Installing the CNI and NetworkPolicy engine 🔌", stepCNI},
+		{"Approving kubelet serving certificates 🔏", stepApproveCSRs},
+		{"Waiting for every node to be Ready ⏳", stepNodesReady},
+		{"Checking cluster DNS and pod logs 🔎", stepDNS},
+	}
+}
+
+// Up runs every bring-up step and prints how to use the cluster.
+func Up(ctx context.Context, o Options) error {
+	e := newEnv(ctx, o)
+	if err := RunSteps(e, UpSteps()); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Out, "\nCluster %q is up. kubectl context: %s\n\n", ClusterName, e.Cluster.Context())
+	fmt.Fprintf(e.Out, "Next:\n  kubectl --context %s get nodes -o wide\n  make test      # every test tier, the e2e tier on this cluster\n  make down      # delete it, leaving nothing behind\n", e.Cluster.Context())
+	return nil
+}
