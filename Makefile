@@ -26,7 +26,7 @@ verify: ## render, schema-check and policy-check every overlay (the PR check)
 schemas: ## regenerate tools/schemas from the pinned Kubernetes OpenAPI and CRDs
 	$(GO) run ./tools/schemagen
 
-images: ## build the app and load-generator OCI archives into .cache/images
+images: ## build the app, load-generator and certgen OCI archives into .cache/images
 	$(GO) run ./tools/imagebuild
 
 bench-app: ## requests/s of the app on loopback, instrumented vs bare net/http
