@@ -118,6 +118,13 @@ func TestPersistentVolumeSurvivesPod(t *testing.T) {
 	if err != nil || got.Status.Phase != corev1.ClaimBound {
 		t.Fatalf("PVC not Bound: %v %v", err, got.Status.Phase)
 	}
+	pv, err := clientset.CoreV1().PersistentVolumes().Get(ctx, got.Spec.VolumeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if by := pv.Annotations["pv.kubernetes.io/provisioned-by"]; by != "rancher.io/local-path" {
+		t.Errorf("volume provisioned by %q, want the default class's rancher.io/local-path", by)
+	}
 	if err := clientset.CoreV1().Pods(ns).Delete(ctx, "write", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}

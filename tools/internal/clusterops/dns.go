@@ -32,30 +32,46 @@ func CheckDNS(ctx context.Context, cs kubernetes.Interface, image string, timeou
 		// A fresh context: the check's own may be cancelled already.
 		_ = cs.CoreV1().Namespaces().Delete(context.Background(), DNSCheckNamespace, metav1.DeleteOptions{})
 	}()
-	const name = "kubernetes.default.svc.cluster.local"
-	pod, err := cs.CoreV1().Pods(DNSCheckNamespace).Create(ctx, dnsPod(image, name), metav1.CreateOptions{})
+	// CoreDNS answers NXDOMAIN for a few seconds after it starts, before
+	// its kubernetes plugin has synced: retry with a fresh pod.
+	deadline := time.Now().Add(timeout)
+	for {
+		addr, err := dnsAttempt(ctx, cs, image, time.Until(deadline))
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return addr, err
+		}
+		time.Sleep(3 * time.Second)
+	}
+}
+
+const dnsName = "kubernetes.default.svc.cluster.local"
+
+func dnsAttempt(ctx context.Context, cs kubernetes.Interface, image string, timeout time.Duration) (string, error) {
+	pods := cs.CoreV1().Pods(DNSCheckNamespace)
+	pod, err := pods.Create(ctx, dnsPod(image, dnsName), metav1.CreateOptions{})
 	if err != nil {
 		return "", fmt.Errorf("failed to create DNS check pod: %w", err)
 	}
+	defer func() { _ = pods.Delete(context.Background(), pod.Name, metav1.DeleteOptions{}) }()
 	var phase corev1.PodPhase
 	err = wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
-		p, err := cs.CoreV1().Pods(DNSCheckNamespace).Get(ctx, pod.Name, metav1.GetOptions{})
+		p, err := pods.Get(ctx, pod.Name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil
 		}
 		phase = p.Status.Phase
 		return phase == corev1.PodSucceeded || phase == corev1.PodFailed, nil
 	})
-	logs, logErr := cs.CoreV1().Pods(DNSCheckNamespace).GetLogs(pod.Name, &corev1.PodLogOptions{}).DoRaw(ctx)
 	if err != nil {
 		return "", fmt.Errorf("DNS check pod did not finish in %s (phase %q): %w", timeout, phase, err)
 	}
-	if logErr != nil {
-		return "", fmt.Errorf("failed to read DNS check pod logs (API server to kubelet): %w", logErr)
+	logs, err := pods.GetLogs(pod.Name, &corev1.PodLogOptions{}).DoRaw(ctx)
+	if err != nil {
+		return "", fmt.Errorf("failed to read DNS check pod logs (API server to kubelet): %w", err)
 	}
-	addr := parseNslookup(string(logs), name)
+	addr := parseNslookup(string(logs), dnsName)
 	if phase != corev1.PodSucceeded || addr == "" {
-		return "", fmt.Errorf("%s did not resolve (phase %s): %s", name, phase, strings.TrimSpace(string(logs)))
+		return "", fmt.Errorf("%s did not resolve (phase %s): %s", dnsName, phase, strings.TrimSpace(string(logs)))
 	}
 	return addr, nil
 }

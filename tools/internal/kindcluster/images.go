@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
-	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
+	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 )
 
 // LoadArchive imports a docker-archive into every node's containerd that

@@ -49,7 +49,7 @@ func TestUpStepsOrder(t *testing.T) {
 	}
 	// The CNI must come after loading images (its image is local) and
 	// before waiting for Ready (nodes stay NotReady without it).
-	want := "Checking Building Building Creating Loading Installing Approving Waiting Checking"
+	want := "Checking Building Building Creating Loading Installing Approving Waiting Installing Checking"
 	if got := strings.Join(titles, " "); got != want {
 		t.Errorf("steps %q, want %q", got, want)
 	}

@@ -57,7 +57,39 @@ func stepLoadImages(e *Env) error {
 // stepCNI applies infrastructure/kube-router directly: until a CNI runs,
 // no pod (Flux's included) can start. Flux adopts the same objects later.
 func stepCNI(e *Env) error {
-	objs, err := render.Build(e.Root, filepath.Join(e.Root, "infrastructure", "kube-router"))
+	return applyDir(e, "infrastructure/kube-router")
+}
+
+// stepStorage makes local-path-provisioner the default StorageClass. kind
+// created a "standard" class for its in-tree hostPath provisioner, whose
+// volumes only root can write; a StorageClass's provisioner is immutable,
+// so that class is replaced rather than patched.
+func stepStorage(e *Env) error {
+	cs, err := e.Cluster.Clientset()
+	if err != nil {
+		return err
+	}
+	replaced, err := clusterops.RemoveForeignStorageClass(e.Ctx, cs, "standard", LocalPathProvisioner)
+	if err != nil {
+		return err
+	}
+	if err := applyDir(e, "infrastructure/local-path-provisioner"); err != nil {
+		return err
+	}
+	if err := clusterops.WaitDeploymentAvailable(e.Ctx, cs, "local-path-storage", "local-path-provisioner", 3*time.Minute); err != nil {
+		return err
+	}
+	if replaced {
+		e.Status.Note("replaced kind's hostPath class")
+	}
+	return nil
+}
+
+// LocalPathProvisioner is the provisioner name of infrastructure/local-path-provisioner.
+const LocalPathProvisioner = "rancher.io/local-path"
+
+func applyDir(e *Env, dir string) error {
+	objs, err := render.Build(e.Root, filepath.Join(e.Root, dir))
 	if err != nil {
 		return err
 	}

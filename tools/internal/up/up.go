@@ -49,6 +49,7 @@ func UpSteps() []Step {
 		{"Installing the CNI and NetworkPolicy engine 🔌", stepCNI},
 		{"Approving kubelet serving certificates 🔏", stepApproveCSRs},
 		{"Waiting for every node to be Ready ⏳", stepNodesReady},
+		{"Installing the default StorageClass 💾", stepStorage},
 		{"Checking cluster DNS and pod logs 🔎", stepDNS},
 	}
 }
