@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: help up down test test-short verify schemas images bench-app
+.PHONY: help up down test test-short verify e2e schemas images node-image bench-app bench-cluster
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -14,11 +14,14 @@ up: ## the local kind cluster: node image, images, cluster, CNI, Ready (Flux arr
 down: ## delete the cluster and check nothing is left behind
 	$(GO) run ./tools/down
 
-test: test-short verify ## every test tier that can run on this machine
+test: test-short verify e2e ## every test tier: unit, manifests, then the live cluster
 
 test-short: ## unit tests, no cluster, seconds
 	$(GO) vet ./...
 	$(GO) test -short -count=1 ./...
+
+e2e: ## end-to-end tier: reuses a healthy cluster or brings (and removes) its own
+	PARALLEL_POC_E2E=1 $(GO) test ./tools/e2e -count=1 -v -timeout 80m
 
 verify: ## render, schema-check and policy-check every overlay (the PR check)
 	$(GO) run ./tools/verify
@@ -28,6 +31,12 @@ schemas: ## regenerate tools/schemas from the pinned Kubernetes OpenAPI and CRDs
 
 images: ## build the app, load-generator and certgen OCI archives into .cache/images
 	$(GO) run ./tools/imagebuild
+
+node-image: ## build the kind node image from pinned sources (cached by recipe)
+	$(GO) run ./tools/nodeimage
+
+bench-cluster: ## node image build time, make up to Ready, idle cluster memory
+	$(GO) run ./tools/bench/cluster
 
 bench-app: ## requests/s of the app on loopback, instrumented vs bare net/http
 	$(GO) run ./tools/bench/apprps

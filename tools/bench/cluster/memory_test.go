@@ -1,0 +1,17 @@
+package main
+
+import "testing"
+
+func TestWorkingSet(t *testing.T) {
+	v1 := "1000000\ncache 600000\ninactive_file 100\ntotal_inactive_file 400000\n"
+	if got, err := workingSet(v1); err != nil || got != 600000 {
+		t.Errorf("v1: %d, %v; want usage minus total_inactive_file = 600000", got, err)
+	}
+	v2 := "5000\nanon 1000\ninactive_file 3000\n"
+	if got, err := workingSet(v2); err != nil || got != 2000 {
+		t.Errorf("v2: %d, %v; want 2000", got, err)
+	}
+	if _, err := workingSet("max\n"); err == nil {
+		t.Error("garbage usage accepted")
+	}
+}
