@@ -8,7 +8,7 @@ GO ?= go
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-up: ## the local kind cluster: node image, images, cluster, CNI, Ready (Flux arrives with its issue)
+up: ## the local cluster, then Flux from the local git server, synced to HEAD
 	$(GO) run ./tools/up
 
 down: ## delete the cluster and check nothing is left behind

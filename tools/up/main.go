@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -15,11 +16,13 @@ import (
 )
 
 func main() {
+	withFlux := flag.Bool("flux", true, "bootstrap Flux from the local git server and wait for the sync")
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := verify.FindRoot(".")
 	if err == nil {
-		err = up.Up(ctx, up.Options{Root: root, Out: os.Stdout})
+		err = up.Up(ctx, up.Options{Root: root, Out: os.Stdout, Flux: *withFlux})
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "\nERROR: make up failed:", err)

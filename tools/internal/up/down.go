@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/parallel-poc/orchestration/tools/internal/gitserver"
 	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
 )
 
@@ -32,6 +33,12 @@ func stepDelete(e *Env) error {
 		e.Status.Note("podman not installed: nothing to delete")
 		return nil
 	}
+	// The git server sits on the kind network: it goes first, or the
+	// network cannot be removed.
+	srv := gitserver.New(gitserver.StateDir(e.CacheDir), "", "")
+	if err := srv.Remove(e.Ctx); err != nil {
+		return fmt.Errorf("failed to remove the git server: %w", err)
+	}
 	return e.Cluster.Delete()
 }
 
@@ -51,6 +58,7 @@ func stepResidue(e *Env) error {
 	}
 	check("containers", "ps", "-a", "--filter", "label=io.x-k8s.kind.cluster="+ClusterName, "--format", "{{.Names}}")
 	check("volumes", "volume", "ls", "--filter", "name="+ClusterName, "--format", "{{.Name}}")
+	check("git server", "ps", "-a", "--filter", "name="+gitserver.ContainerName, "--format", "{{.Names}}")
 	check("networks", "network", "ls", "--filter", "name=^"+kindcluster.Network+"$", "--format", "{{.Name}}")
 	if mounts, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
 		for _, line := range strings.Split(string(mounts), "\n") {

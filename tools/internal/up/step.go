@@ -28,6 +28,10 @@ type Env struct {
 	// Filled in by earlier steps.
 	Archives []Archive
 	Created  bool // the cluster was (re)created in this run
+
+	// WithFlux adds the Flux steps; flux is their shared state.
+	WithFlux bool
+	flux     *fluxState
 }
 
 // Step is one stage of bring-up or tear-down.

@@ -29,6 +29,11 @@ func stepImages(e *Env) error {
 		return err
 	}
 	e.Archives = append(e.Archives, platform...)
+	if e.WithFlux {
+		if err := buildFlux(e); err != nil {
+			return err
+		}
+	}
 	e.Status.Note(fmt.Sprintf("%d images", len(e.Archives)))
 	return nil
 }

@@ -22,6 +22,9 @@ type Options struct {
 	Root     string
 	CacheDir string
 	Out      io.Writer
+	// Flux bootstraps Flux from the local git server and waits until the
+	// cluster is synced to HEAD.
+	Flux bool
 }
 
 func newEnv(ctx context.Context, o Options) *Env {
@@ -29,6 +32,7 @@ func newEnv(ctx context.Context, o Options) *Env {
 		o.CacheDir = nodeimage.CacheDirFromEnv()
 	}
 	return &Env{
+		WithFlux: o.Flux,
 		Ctx:      ctx,
 		Root:     o.Root,
 		Out:      o.Out,
@@ -57,7 +61,11 @@ func UpSteps() []Step {
 // Up runs every bring-up step and prints how to use the cluster.
 func Up(ctx context.Context, o Options) error {
 	e := newEnv(ctx, o)
-	if err := RunSteps(e, UpSteps()); err != nil {
+	steps := UpSteps()
+	if o.Flux {
+		steps = append(steps, FluxSteps()...)
+	}
+	if err := RunSteps(e, steps); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.Out, "\nCluster %q is up. kubectl context: %s\n\n", ClusterName, e.Cluster.Context())

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/parallel-poc/orchestration/tools/internal/findings"
 	"github.com/parallel-poc/orchestration/tools/internal/kindconfig"
@@ -48,18 +50,33 @@ func (v *Verifier) checkPolicies(ctx context.Context, objs []render.Resource) []
 		if vi.Severity == string(findings.Warning) {
 			sev = findings.Warning
 		}
+		src := sources[key(vi.Kind, vi.Namespace, vi.Name)]
+		if generated(src) {
+			sev = findings.Warning
+			msg = "in a file flux bootstrap generates (kept as upstream writes it): " + msg
+		}
 		out = append(out, findings.Finding{
 			Resource: findings.Resource{Kind: vi.Kind, Namespace: vi.Namespace, Name: vi.Name},
 			Rule:     vi.Rule,
 			Severity: sev,
 			Message:  msg,
-			Source:   sources[key(vi.Kind, vi.Namespace, vi.Name)],
+			Source:   src,
 		})
 	}
 	return out
 }
 
 func key(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
+
+// generated reports whether a source file is written by `flux bootstrap`
+// (clusters/<name>/flux-system/...). Those files are upstream's, rewritten
+// on every bootstrap: policy findings there are shown as warnings, while
+// schema and render errors still fail.
+func generated(source string) bool {
+	file, _, _ := strings.Cut(source, ":")
+	ok, _ := path.Match("clusters/*/flux-system/*", file)
+	return ok
+}
 
 // KindConfigFile is where a cluster entry point keeps the kind
 // configuration `make up` creates the cluster from.

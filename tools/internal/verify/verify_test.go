@@ -186,3 +186,16 @@ func TestMainExitStatus(t *testing.T) {
 		t.Errorf("exit %d for a bad flag value, want 2", code)
 	}
 }
+
+func TestGeneratedFluxFilesAreWarningsOnly(t *testing.T) {
+	for src, want := range map[string]bool{
+		"clusters/dev-kind/flux-system/gotk-components.yaml:120": true,
+		"clusters/dev-kind/flux-system/gotk-sync.yaml":           true,
+		"clusters/dev-kind/apps.yaml:1":                          false,
+		"overlays/dev-kind/flux-system/x.yaml":                   false,
+	} {
+		if got := generated(src); got != want {
+			t.Errorf("generated(%q) = %v, want %v", src, got, want)
+		}
+	}
+}
