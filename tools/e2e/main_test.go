@@ -17,6 +17,7 @@ import (
 )
 
 var (
+	repoRoot   string
 	clientset  *kubernetes.Clientset
 	restConfig *rest.Config
 	enabled    bool
@@ -38,6 +39,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	repoRoot = root
 	cl := kindcluster.New(up.ClusterName, root+"/"+up.KindConfig, nodeimage.ImageRef(), nil)
 	before, err := cl.Inspect(ctx)
 	if err != nil {
@@ -47,7 +49,7 @@ func run(m *testing.M) int {
 	// Reuse a healthy cluster; bring our own otherwise, and then also take
 	// it down at the end, so the run leaves the host as it found it.
 	ownCluster := before.Health != kindcluster.Healthy
-	if err := up.Up(ctx, up.Options{Root: root, Out: os.Stdout}); err != nil {
+	if err := up.Up(ctx, up.Options{Root: root, Out: os.Stdout, Flux: true}); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: bring-up failed:", err)
 		return 1
 	}
