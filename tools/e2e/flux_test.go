@@ -125,14 +125,7 @@ func TestAppAnswersThroughIngress(t *testing.T) {
 func TestGitPushRollsDeployment(t *testing.T) {
 	requireCluster(t)
 	ctx := context.Background()
-	start := remoteHead(t)
-	dir := filepath.Join(t.TempDir(), "wt")
-	git(t, repoRoot, "fetch", "-q", "cluster", "main")
-	git(t, repoRoot, "worktree", "add", "-q", "--detach", dir, start)
-	t.Cleanup(func() {
-		_ = exec.Command("git", "-C", repoRoot, "push", "-q", "--force", "cluster", start+":refs/heads/main").Run()
-		_ = exec.Command("git", "-C", repoRoot, "worktree", "remove", "--force", dir).Run()
-	})
+	dir, _ := worktree(t)
 	kfile := filepath.Join(dir, "overlays/dev-kind/kustomization.yaml")
 	data, err := os.ReadFile(kfile)
 	if err != nil {

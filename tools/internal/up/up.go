@@ -68,7 +68,14 @@ func Up(ctx context.Context, o Options) error {
 	if err := RunSteps(e, steps); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.Out, "\nCluster %q is up. kubectl context: %s\n\n", ClusterName, e.Cluster.Context())
-	fmt.Fprintf(e.Out, "Next:\n  kubectl --context %s get nodes -o wide\n  make test      # every test tier, the e2e tier on this cluster\n  make down      # delete it, leaving nothing behind\n", e.Cluster.Context())
+	fmt.Fprintf(e.Out, "\nCluster %q is up. kubectl context: %s\n", ClusterName, e.Cluster.Context())
+	if o.Flux {
+		fmt.Fprintf(e.Out, "Flux is synced to %s. The app: http://webapp.localhost/\n", short(e.flux.head))
+		fmt.Fprintf(e.Out, "\nNext:\n  git commit ... && git push cluster HEAD:main   # Flux applies it within seconds\n")
+		fmt.Fprintf(e.Out, "  %s --context %s get kustomizations\n", e.flux.build.CLI.Path, e.Cluster.Context())
+	} else {
+		fmt.Fprintf(e.Out, "\nNext:\n")
+	}
+	fmt.Fprintf(e.Out, "  kubectl --context %s get pods -A\n  make test      # every test tier, the e2e tier on this cluster\n  make down      # delete it, leaving nothing behind\n", e.Cluster.Context())
 	return nil
 }
