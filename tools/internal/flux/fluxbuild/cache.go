@@ -1,16 +1,14 @@
 package fluxbuild
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"syscall"
+
+	"github.com/parallel-poc/orchestration/tools/internal/cachekey"
 )
 
 // builderRevision is part of every key: bump it when the builder changes
@@ -108,54 +106,10 @@ func writeFileAtomic(name string, data []byte, mode os.FileMode) error {
 	return nil
 }
 
-// keyOf hashes v's JSON encoding (struct fields in order, map keys
-// sorted), so equal inputs give equal keys.
-func keyOf(kind string, v any) string {
-	b, err := json.Marshal(struct {
-		Kind     string
-		Revision int
-		Inputs   any
-	}{kind, builderRevision, v})
-	if err != nil {
-		panic(fmt.Sprintf("fluxbuild: hashing %s inputs: %v", kind, err))
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
+func keyOf(kind string, v any) string { return cachekey.Of(kind, builderRevision, v) }
 
-// sourceHash hashes the non-test Go files of each directory (not below
-// it) and any extra files of the module, e.g. go.sum.
 func sourceHash(moduleDir string, dirs, files []string) (string, error) {
-	h := sha256.New()
-	var all []string
-	for _, d := range dirs {
-		matches, err := filepath.Glob(filepath.Join(moduleDir, d, "*.go"))
-		if err != nil {
-			return "", err
-		}
-		if len(matches) == 0 {
-			return "", fmt.Errorf("no Go files in %s (run from the module root)", filepath.Join(moduleDir, d))
-		}
-		for _, m := range matches {
-			if !strings.HasSuffix(m, "_test.go") {
-				all = append(all, m)
-			}
-		}
-	}
-	for _, f := range files {
-		all = append(all, filepath.Join(moduleDir, f))
-	}
-	slices.Sort(all)
-	for _, f := range all {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return "", err
-		}
-		rel, _ := filepath.Rel(moduleDir, f)
-		fmt.Fprintf(h, "%s %d\n", filepath.ToSlash(rel), len(b))
-		h.Write(b)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return cachekey.SourceHash(moduleDir, dirs, files)
 }
 
-func shortKey(key string) string { return key[:16] }
+func shortKey(key string) string { return cachekey.Short(key) }
