@@ -5,20 +5,46 @@
 //
 //	go run ./tools/verify [--format text|json] [DIR...]
 //
-// Exit status: 0 when no finding is an error, 1 when one is, 2 when verify
-// itself could not run.
+// With --live it runs the post-sync probes instead, on the cluster
+// KUBECONFIG points at (the local kind cluster by default), and prints one
+// table per probe:
+//
+//	go run ./tools/verify --live [--probe NAME,...] [--format text|json] [--list]
+//
+// Exit status: 0 when no finding is an error (every probe passed), 1 when
+// one is (one failed), 2 when verify itself could not run.
 package main
 
 import (
 	"context"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
+	"syscall"
 
+	"k8s.io/client-go/rest"
+
+	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
+	"github.com/parallel-poc/orchestration/tools/internal/nodeimage"
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
+	"github.com/parallel-poc/orchestration/tools/internal/up"
 	"github.com/parallel-poc/orchestration/tools/internal/verify"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too: the probes must clean up when CI or a user stops them.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(verify.Main(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	args := os.Args[1:]
+	if !slices.Contains(args, "--live") && !slices.Contains(args, "-live") {
+		os.Exit(verify.Main(ctx, args, os.Stdout, os.Stderr))
+	}
+	root, _ := os.Getwd()
+	if r, err := verify.FindRoot(root); err == nil {
+		root = r
+	}
+	os.Exit(probe.Main(ctx, args, root, func() (*rest.Config, error) {
+		return kindcluster.New(up.ClusterName, filepath.Join(root, up.KindConfig), nodeimage.ImageRef(), nil).RESTConfig()
+	}, os.Stdout, os.Stderr))
 }

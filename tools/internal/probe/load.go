@@ -1,0 +1,118 @@
+package probe
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/parallel-poc/orchestration/tools/internal/loadgen"
+)
+
+// LoadSpec is one bounded in-cluster load run.
+type LoadSpec struct {
+	Name   string        // distinguishes several loads of one probe
+	Target string        // URL inside the cluster
+	Rate   int           // requests per second
+	Max    time.Duration // upper bound; Stop ends it earlier
+	Labels map[string]string
+}
+
+// Load is a running load generator pod: tools/loadgen, the repository's
+// vegeta-based generator, sending a fixed rate from inside the cluster.
+type Load struct {
+	e       *Env
+	ns, pod string
+	Started time.Time
+	done    chan struct{}
+	result  loadgen.Result
+	err     error
+}
+
+// StartLoad runs tools/loadgen in a pod of the app namespace, labelled as
+// one of the probe's clients (plus spec.Labels), and follows its output.
+// The caller lets the pod reach its target (AllowClientsToWebApp).
+func (e *Env) StartLoad(ctx context.Context, spec LoadSpec) (*Load, error) {
+	name := e.ObjectName("load-" + spec.Name)
+	labels := map[string]string{ClientLabel: "true"}
+	for k, v := range spec.Labels {
+		labels[k] = v
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: e.Labels(labels)},
+		Spec: corev1.PodSpec{
+			RestartPolicy:                 corev1.RestartPolicyNever,
+			SecurityContext:               RestrictedPod(),
+			TerminationGracePeriodSeconds: ptr.To(int64(30)),
+			AutomountServiceAccountToken:  ptr.To(false),
+			Containers: []corev1.Container{{
+				Name: "loadgen", Image: e.Images.Loadgen, ImagePullPolicy: corev1.PullIfNotPresent,
+				Command: []string{"/loadgen", "-target", spec.Target, "-rate", fmt.Sprint(spec.Rate),
+					"-duration", spec.Max.String(), "-timeout", "5s"},
+				Resources:       SmallResources(),
+				SecurityContext: RestrictedContainer(),
+			}},
+		},
+	}
+	pod.Spec.Containers[0].Resources.Limits[corev1.ResourceCPU] = *resourceCPU("500m")
+	pod.Spec.Containers[0].Resources.Limits[corev1.ResourceMemory] = *resourceMem("128Mi")
+	if _, err := e.StartPod(ctx, e.Namespace, pod, 2*time.Minute); err != nil {
+		return nil, fmt.Errorf("load generator: %w", err)
+	}
+	l := &Load{e: e, ns: e.Namespace, pod: name, Started: time.Now(), done: make(chan struct{})}
+	logs, err := e.Client.CoreV1().Pods(l.ns).GetLogs(name, &corev1.PodLogOptions{Container: "loadgen", Follow: true}).Stream(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("follow load generator %s: %w", name, err)
+	}
+	go l.read(logs)
+	return l, nil
+}
+
+// read keeps the last JSON line loadgen prints: its summary.
+func (l *Load) read(r io.ReadCloser) {
+	defer close(l.done)
+	defer r.Close()
+	var last string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); strings.HasPrefix(line, "{") {
+			last = line
+		}
+	}
+	if last == "" {
+		l.err = fmt.Errorf("load generator %s ended without a summary (stream: %v)", l.pod, sc.Err())
+		return
+	}
+	if err := json.Unmarshal([]byte(last), &l.result); err != nil {
+		l.err = fmt.Errorf("load generator %s summary %q: %w", l.pod, last, err)
+	}
+}
+
+// Stop ends the load (SIGTERM: loadgen stops sending, collects what is in
+// flight and prints its summary) and returns the summary.
+func (l *Load) Stop(ctx context.Context) (loadgen.Result, error) {
+	err := l.e.Client.CoreV1().Pods(l.ns).Delete(ctx, l.pod, metav1.DeleteOptions{})
+	if err != nil && ignoreNotFound(err) != nil {
+		return loadgen.Result{}, fmt.Errorf("stop load generator %s: %w", l.pod, err)
+	}
+	select {
+	case <-l.done:
+		return l.result, l.err
+	case <-time.After(60 * time.Second):
+		return loadgen.Result{}, fmt.Errorf("load generator %s printed no summary within 60s of SIGTERM", l.pod)
+	case <-ctx.Done():
+		return loadgen.Result{}, ctx.Err()
+	}
+}
+
+// Summary is the one-line account of a load result.
+func Summary(r loadgen.Result) string {
+	return fmt.Sprintf("%d sent, %d failed, p50 %.1fms, p99 %.1fms, max %.1fms, codes %v", r.Sent, r.Failed, r.P50ms, r.P99ms, r.MaxMs, r.StatusCodes)
+}
