@@ -8,16 +8,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/parallel-poc/orchestration/tools/internal/flux"
 )
 
 // Worktree is a detached checkout of the branch Flux follows, in which a
-// probe commits and pushes like a user. Whatever it pushed is reverted
-// (and pushed) after the probe unless the probe reverted it itself.
+// probe commits and pushes like a user. Afterwards the branch is put back
+// on the commit it started from (with a lease: only if it still points at
+// the probe's last commit), so the user's clone never finds the server
+// ahead of it, and the cluster is synced back to that commit.
 type Worktree struct {
 	e      *Env
 	Dir    string
 	Start  string   // remote head when the probe began
 	pushed []string // commits this probe pushed and has not reverted
+	last   string   // the last commit this probe pushed
 }
 
 // Worktree checks out the remote branch's head in a temporary directory.
@@ -45,10 +51,8 @@ func (e *Env) Worktree(ctx context.Context) (*Worktree, error) {
 	w := &Worktree{e: e, Dir: dir, Start: start}
 	e.Defer("git worktree "+dir, func(ctx context.Context) error {
 		var errs []string
-		if len(w.pushed) > 0 {
-			if _, err := w.RevertAll(ctx); err != nil {
-				errs = append(errs, fmt.Sprintf("revert %d pushed commit(s): %v", len(w.pushed), err))
-			}
+		if err := w.restore(ctx); err != nil {
+			errs = append(errs, err.Error())
 		}
 		if _, err := gitIn(ctx, g.Repo, "worktree", "remove", "--force", dir); err != nil {
 			errs = append(errs, err.Error())
@@ -124,7 +128,25 @@ func (w *Worktree) push(ctx context.Context, track bool) (string, error) {
 	} else {
 		w.pushed = nil
 	}
+	w.last = sha
 	return sha, nil
+}
+
+// restore puts the branch back on Start and waits until Flux has applied
+// it. The lease refuses to drop a commit someone else pushed meanwhile.
+func (w *Worktree) restore(ctx context.Context) error {
+	if w.last == "" {
+		return nil
+	}
+	g := w.e.Git
+	lease := "--force-with-lease=refs/heads/" + g.Branch + ":" + w.last
+	if _, err := gitIn(ctx, w.Dir, "push", "-q", lease, g.Remote, w.Start+":refs/heads/"+g.Branch); err != nil {
+		return fmt.Errorf("put %s %s back on %s (the probe's commits are still there): %w", g.Remote, g.Branch, short(w.Start), err)
+	}
+	if err := flux.WaitSynced(ctx, w.e.Dynamic, w.Start, 5*time.Minute); err != nil {
+		return fmt.Errorf("cluster back on %s: %w", short(w.Start), err)
+	}
+	return nil
 }
 
 func gitIn(ctx context.Context, dir string, args ...string) (string, error) {
