@@ -3,7 +3,9 @@
 // CA and a serving certificate, reusing them while they stay valid for 30
 // more days, makes the APIService's spec.caBundle that CA, and writes
 // tls.crt and tls.key into a directory shared with the server container.
-// It runs as an init container; see tools/internal/certgen.
+// It runs as an init container; see tools/internal/certgen. --apiservice
+// may be repeated (or comma-separated) for a server that serves several
+// versions of its group, each an APIService of its own.
 //
 //	certgen --secret-namespace kube-system --secret-name metrics-server-tls \
 //	  --apiservice v1beta1.metrics.k8s.io \
@@ -22,6 +24,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,7 +40,7 @@ func main() {
 	var o certgen.Options
 	flag.StringVar(&o.SecretNamespace, "secret-namespace", "", "namespace of the Secret holding ca.crt, tls.crt, tls.key (required)")
 	flag.StringVar(&o.SecretName, "secret-name", "", "name of that Secret; it must exist (required)")
-	flag.StringVar(&o.APIService, "apiservice", "", "APIService whose spec.caBundle is set to the CA (required)")
+	flag.Var((*listFlag)(&o.APIServices), "apiservice", "APIService whose spec.caBundle is set to the CA (required; repeatable or comma-separated)")
 	flag.StringVar(&o.ServiceName, "service-name", "", "Service the certificate is for (required)")
 	flag.StringVar(&o.ServiceNS, "service-namespace", "", "namespace of that Service (required)")
 	flag.StringVar(&o.OutDir, "out-dir", "", "directory to write tls.crt and tls.key into (required)")
@@ -49,7 +52,7 @@ func main() {
 
 	log.SetFlags(log.LstdFlags | log.LUTC)
 	log.SetPrefix("certgen: ")
-	if flag.NArg() > 0 || o.SecretNamespace == "" || o.SecretName == "" || o.APIService == "" ||
+	if flag.NArg() > 0 || o.SecretNamespace == "" || o.SecretName == "" || len(o.APIServices) == 0 ||
 		o.ServiceName == "" || o.ServiceNS == "" || o.OutDir == "" || *clusterDomain == "" {
 		fmt.Fprintln(os.Stderr, "certgen: --secret-namespace, --secret-name, --apiservice, --service-name, --service-namespace and --out-dir are required, and nothing else")
 		flag.Usage()
@@ -108,4 +111,19 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 		return nil, fmt.Errorf("in-cluster config (use --kubeconfig outside a pod): %w", err)
 	}
 	return cfg, nil
+}
+
+// listFlag collects a repeatable flag; each value may also be a comma list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			return fmt.Errorf("empty name in %q", v)
+		}
+		*l = append(*l, s)
+	}
+	return nil
 }

@@ -153,7 +153,7 @@ func TestRunAgainstAPIServer(t *testing.T) {
 	kc := kubeconfig(t, srv.URL)
 	opts := func() certgen.Options {
 		return certgen.Options{
-			SecretNamespace: "kube-system", SecretName: "metrics-server-tls", APIService: "v1beta1.metrics.k8s.io",
+			SecretNamespace: "kube-system", SecretName: "metrics-server-tls", APIServices: []string{"v1beta1.metrics.k8s.io"},
 			ServiceName: "metrics-server", ServiceNS: "kube-system",
 			DNSNames: certgen.DNSNames("metrics-server", "kube-system", "cluster.local"),
 			OutDir:   t.TempDir(), Logf: t.Logf,
@@ -230,4 +230,19 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+func TestListFlag(t *testing.T) {
+	var l listFlag
+	for _, v := range []string{"v1beta1.custom.metrics.k8s.io", "v1beta2.custom.metrics.k8s.io, v1.x"} {
+		if err := l.Set(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := l.String(); got != "v1beta1.custom.metrics.k8s.io,v1beta2.custom.metrics.k8s.io,v1.x" {
+		t.Errorf("repeated and comma-separated: %s", got)
+	}
+	if err := l.Set("a,,b"); err == nil {
+		t.Error("an empty name was accepted")
+	}
 }

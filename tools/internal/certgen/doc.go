@@ -13,8 +13,9 @@
 //     Secret with the resourceVersion that was read: of two pods racing,
 //     exactly one update wins, and the loser re-reads and reuses the
 //     winner's bundle.
-//  2. Make the APIService's spec.caBundle the Secret's CA with a JSON merge
-//     patch (no request when it already is).
+//  2. Make each APIService's spec.caBundle the Secret's CA with a JSON merge
+//     patch (no request when it already is). A server serving several
+//     versions of its group has one APIService per version.
 //  3. Re-read the Secret: if another pod replaced the bundle meanwhile, go
 //     back to 1, so the last caBundle written always matches the Secret.
 //  4. Write tls.crt and tls.key into the output directory (an emptyDir the

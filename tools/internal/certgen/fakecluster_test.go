@@ -181,7 +181,7 @@ func (c *cluster) run(t *testing.T, o Options) (Result, error) {
 
 func options(t *testing.T, now time.Time) Options {
 	return Options{
-		SecretNamespace: secretNS, SecretName: secretName, APIService: apiSvcName,
+		SecretNamespace: secretNS, SecretName: secretName, APIServices: []string{apiSvcName},
 		ServiceName: "metrics-server", ServiceNS: "kube-system", DNSNames: names,
 		OutDir: t.TempDir(), Now: func() time.Time { return now }, Logf: t.Logf,
 	}

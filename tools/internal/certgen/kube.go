@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -41,15 +43,18 @@ const maxAttempts = 5
 type Options struct {
 	SecretNamespace string
 	SecretName      string
-	APIService      string // e.g. v1beta1.metrics.k8s.io
-	ServiceName     string // the Service spec.service of the APIService must name
-	ServiceNS       string
-	DNSNames        []string // names the serving certificate must verify for
-	OutDir          string   // where tls.crt and tls.key are written; "" writes nothing
-	RenewBefore     time.Duration
-	FieldManager    string
-	Now             func() time.Time
-	Logf            func(format string, args ...any)
+	// APIServices get the CA as spec.caBundle, e.g. v1beta1.metrics.k8s.io.
+	// Several when one server serves several versions of a group (the
+	// custom metrics adapter: v1beta1 and v1beta2), each its own object.
+	APIServices  []string
+	ServiceName  string // the Service every APIService's spec.service must name
+	ServiceNS    string
+	DNSNames     []string // names the serving certificate must verify for
+	OutDir       string   // where tls.crt and tls.key are written; "" writes nothing
+	RenewBefore  time.Duration
+	FieldManager string
+	Now          func() time.Time
+	Logf         func(format string, args ...any)
 }
 
 // Result says what a Run did.
@@ -62,12 +67,15 @@ type Result struct {
 func (o *Options) defaults() error {
 	var missing []string
 	for _, f := range []struct{ name, v string }{
-		{"secret namespace", o.SecretNamespace}, {"secret name", o.SecretName}, {"APIService", o.APIService},
+		{"secret namespace", o.SecretNamespace}, {"secret name", o.SecretName}, {"APIService", strings.Join(o.APIServices, ",")},
 		{"service name", o.ServiceName}, {"service namespace", o.ServiceNS},
 	} {
 		if f.v == "" {
 			missing = append(missing, f.name)
 		}
+	}
+	if slices.Contains(o.APIServices, "") {
+		return errors.New("options: empty APIService name")
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("options: missing %v", missing)
@@ -104,11 +112,13 @@ func Run(ctx context.Context, secrets corev1client.SecretsGetter, dyn dynamic.In
 			return res, err
 		}
 		res.Generated = res.Generated || generated
-		patched, err := ensureCABundle(ctx, dyn, o, b.CA)
-		if err != nil {
-			return res, err
+		for _, name := range o.APIServices {
+			patched, err := ensureCABundle(ctx, dyn, o, name, b.CA)
+			if err != nil {
+				return res, err
+			}
+			res.PatchedCABundle = res.PatchedCABundle || patched
 		}
-		res.PatchedCABundle = res.PatchedCABundle || patched
 
 		// Another pod may have renewed the Secret between our read and our
 		// patch, and its caBundle may have landed before ours: check that
@@ -199,50 +209,50 @@ func ensureSecret(ctx context.Context, secrets corev1client.SecretsGetter, o Opt
 // spec.insecureSkipTLSVerify if it is still set on the live object (the API
 // rejects a caBundle together with it). It sends no patch when the
 // APIService already verifies with ca.
-func ensureCABundle(ctx context.Context, dyn dynamic.Interface, o Options, ca []byte) (bool, error) {
+func ensureCABundle(ctx context.Context, dyn dynamic.Interface, o Options, name string, ca []byte) (bool, error) {
 	client := dyn.Resource(APIServiceGVR)
-	u, err := client.Get(ctx, o.APIService, metav1.GetOptions{})
+	u, err := client.Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return false, fmt.Errorf("get APIService %s: %w", o.APIService, err)
+		return false, fmt.Errorf("get APIService %s: %w", name, err)
 	}
-	if err := checkService(u, o); err != nil {
+	if err := checkService(u, name, o); err != nil {
 		return false, err
 	}
 	current, err := currentCABundle(u)
 	if err != nil {
-		return false, fmt.Errorf("APIService %s: %w", o.APIService, err)
+		return false, fmt.Errorf("APIService %s: %w", name, err)
 	}
 	insecure, _, _ := unstructured.NestedBool(u.Object, "spec", "insecureSkipTLSVerify")
 	if bytes.Equal(current, ca) && !insecure {
-		o.Logf("APIService %s already verifies with this CA", o.APIService)
+		o.Logf("APIService %s already verifies with this CA", name)
 		return false, nil
 	}
 	spec := map[string]any{"caBundle": base64.StdEncoding.EncodeToString(ca)}
 	if insecure {
 		spec["insecureSkipTLSVerify"] = nil // merge patch: remove the field
-		o.Logf("APIService %s has insecureSkipTLSVerify: true; removing it", o.APIService)
+		o.Logf("APIService %s has insecureSkipTLSVerify: true; removing it", name)
 	}
 	patch, err := json.Marshal(map[string]any{"spec": spec})
 	if err != nil {
-		return false, fmt.Errorf("encode patch for APIService %s: %w", o.APIService, err)
+		return false, fmt.Errorf("encode patch for APIService %s: %w", name, err)
 	}
-	if _, err := client.Patch(ctx, o.APIService, types.MergePatchType, patch,
+	if _, err := client.Patch(ctx, name, types.MergePatchType, patch,
 		metav1.PatchOptions{FieldManager: o.FieldManager}); err != nil {
-		return false, fmt.Errorf("patch APIService %s spec.caBundle: %w", o.APIService, err)
+		return false, fmt.Errorf("patch APIService %s spec.caBundle: %w", name, err)
 	}
-	o.Logf("patched APIService %s spec.caBundle", o.APIService)
+	o.Logf("patched APIService %s spec.caBundle", name)
 	return true, nil
 }
 
 // checkService refuses to publish a CA for an APIService that does not
 // route to the Service the certificate is issued for: verification would
 // fail anyway, and later, with a less obvious error.
-func checkService(u *unstructured.Unstructured, o Options) error {
-	name, _, _ := unstructured.NestedString(u.Object, "spec", "service", "name")
+func checkService(u *unstructured.Unstructured, name string, o Options) error {
+	svc, _, _ := unstructured.NestedString(u.Object, "spec", "service", "name")
 	ns, _, _ := unstructured.NestedString(u.Object, "spec", "service", "namespace")
-	if name != o.ServiceName || ns != o.ServiceNS {
+	if svc != o.ServiceName || ns != o.ServiceNS {
 		return fmt.Errorf("APIService %s routes to Service %q in namespace %q, but the certificate is for Service %s/%s",
-			o.APIService, name, ns, o.ServiceNS, o.ServiceName)
+			name, svc, ns, o.ServiceNS, o.ServiceName)
 	}
 	return nil
 }

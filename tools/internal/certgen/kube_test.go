@@ -2,6 +2,7 @@ package certgen
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
@@ -171,7 +173,7 @@ func TestRunErrors(t *testing.T) {
 		{name: "conflicts forever", secret: emptySecret(), apisvc: apiService(nil), setup: alwaysConflict,
 			want: "update Secret kube-system/metrics-server-tls (resourceVersion 5): Operation cannot be fulfilled", errIsFn: apierrors.IsConflict},
 		{name: "missing options", secret: emptySecret(), apisvc: apiService(nil),
-			opts: func(o *Options) { o.APIService, o.ServiceNS = "", "" },
+			opts: func(o *Options) { o.APIServices, o.ServiceNS = nil, "" },
 			want: "options: missing [APIService service namespace]"},
 		{name: "no names", secret: emptySecret(), apisvc: apiService(nil),
 			opts: func(o *Options) { o.DNSNames = nil }, want: "options: no DNS names"},
@@ -212,5 +214,48 @@ func TestWriteFilesReplacesAtomically(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("%d entries left, want 2 (no temporary files)", len(entries))
+	}
+}
+
+// One server serving two versions of its group has two APIServices (the
+// custom metrics adapter: v1beta1 and v1beta2): both get the CA, and a
+// rerun patches neither.
+func TestRunPatchesEveryAPIService(t *testing.T) {
+	c := newCluster(t, emptySecret(), apiService(nil))
+	second := apiService(nil)
+	second.SetName("v1beta2.metrics.k8s.io")
+	if err := c.dyn.Tracker().Add(second); err != nil {
+		t.Fatal(err)
+	}
+	o := options(t, t0)
+	o.APIServices = []string{apiSvcName, "v1beta2.metrics.k8s.io"}
+	if _, err := c.run(t, o); err != nil {
+		t.Fatal(err)
+	}
+	ca := c.secret(t).Data[KeyCA]
+	for _, name := range o.APIServices {
+		u, err := c.dyn.Resource(APIServiceGVR).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _, _ := unstructured.NestedString(u.Object, "spec", "caBundle"); got != base64.StdEncoding.EncodeToString(ca) {
+			t.Errorf("APIService %s: caBundle is not the Secret's CA", name)
+		}
+	}
+	if u, p := c.writes(); u != 1 || p != 2 {
+		t.Errorf("%d Secret updates, %d APIService patches; want 1, 2", u, p)
+	}
+	o.OutDir = t.TempDir()
+	if res, err := c.run(t, o); err != nil || res.PatchedCABundle || res.Generated {
+		t.Errorf("rerun: %+v, %v; want no writes", res, err)
+	}
+
+	o.APIServices = []string{apiSvcName, "v1beta3.metrics.k8s.io"}
+	if _, err := c.run(t, o); err == nil || !strings.Contains(err.Error(), "get APIService v1beta3.metrics.k8s.io") {
+		t.Errorf("missing second APIService: err = %v", err)
+	}
+	o.APIServices = []string{apiSvcName, ""}
+	if _, err := c.run(t, o); err == nil || !strings.Contains(err.Error(), "empty APIService name") {
+		t.Errorf("empty name: err = %v", err)
 	}
 }

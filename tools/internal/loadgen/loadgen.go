@@ -15,6 +15,7 @@ const (
 	MaxRate     = 500
 	MaxDuration = 10 * time.Minute
 	maxErrors   = 10
+	maxFailedAt = 100
 )
 
 // Options describe one run.
@@ -54,6 +55,9 @@ type Result struct {
 	StatusCodes  map[string]int `json:"status_codes"`
 	Errors       []string       `json:"errors"`
 	Interrupted  bool           `json:"interrupted"` // stopped early by ctx (SIGTERM)
+	// FailedAt are the send times of the first failures, in seconds since
+	// the attack began, so a caller can lay them on its own timeline.
+	FailedAt []float64 `json:"failed_at_s"`
 }
 
 // Run attacks o.Target at o.Rate for o.Duration, or until ctx ends, and
@@ -75,16 +79,25 @@ func Run(ctx context.Context, o Options) (Result, error) {
 
 	var m vegeta.Metrics
 	var failed uint64
+	var failedAt []float64
+	began := time.Now()
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
 	defer stop()
 	for res := range results { // drained to the end, so in-flight answers count
 		m.Add(res)
 		if res.Code < 200 || res.Code >= 400 { // vegeta's own success rule
 			failed++
+			if len(failedAt) < maxFailedAt {
+				failedAt = append(failedAt, float64(res.Timestamp.Sub(began).Milliseconds())/1000)
+			}
 		}
 	}
 	m.Close()
-	return summarise(&m, failed, ctx.Err() != nil), nil
+	r := summarise(&m, failed, ctx.Err() != nil)
+	if failedAt != nil {
+		r.FailedAt = failedAt
+	}
+	return r, nil
 }
 
 func summarise(m *vegeta.Metrics, failed uint64, interrupted bool) Result {
@@ -109,5 +122,6 @@ func summarise(m *vegeta.Metrics, failed uint64, interrupted bool) Result {
 	if r.Errors == nil {
 		r.Errors = []string{}
 	}
+	r.FailedAt = []float64{}
 	return r
 }

@@ -45,6 +45,9 @@ func TestRunCountsFailures(t *testing.T) {
 		len(res.Errors) != 1 || !strings.Contains(res.Errors[0], "500") {
 		t.Errorf("failing server: %+v", res)
 	}
+	if len(res.FailedAt) != 50 || res.FailedAt[0] < 0 || res.FailedAt[49] < res.FailedAt[0] || res.FailedAt[49] > 2 {
+		t.Errorf("failure send times: %v; want 50 ascending offsets within the 1s run", res.FailedAt)
+	}
 
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := "http://" + ln.Addr().String() + "/"

@@ -19,13 +19,15 @@ type Target struct {
 // ProjectTargets are the images the cluster manifests use. Both webapp tags
 // run the same binary: only APP_VERSION differs, which is what a rolling
 // update demonstration needs. certgen is the init container of
-// infrastructure/metrics-server (serving certificate and APIService
-// caBundle).
+// infrastructure/metrics-server and infrastructure/custom-metrics-adapter
+// (serving certificate and APIService caBundle); metrics-adapter serves
+// the custom metrics API there.
 var ProjectTargets = []Target{
 	{Ref: "localhost/parallel-poc/webapp:v1.0", Package: "./app", BinaryPath: "/webapp", Env: []string{"APP_VERSION=v1.0"}},
 	{Ref: "localhost/parallel-poc/webapp:v2.0", Package: "./app", BinaryPath: "/webapp", Env: []string{"APP_VERSION=v2.0"}},
 	{Ref: "localhost/parallel-poc/loadgen:v1.0", Package: "./tools/loadgen", BinaryPath: "/loadgen"},
 	{Ref: "localhost/parallel-poc/certgen:v1.0", Package: "./tools/certgen", BinaryPath: "/certgen"},
+	{Ref: "localhost/parallel-poc/metrics-adapter:v1.0", Package: "./tools/metrics-adapter", BinaryPath: "/metrics-adapter"},
 }
 
 // Options control a Build.

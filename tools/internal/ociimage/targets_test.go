@@ -38,7 +38,12 @@ func TestProjectTargets(t *testing.T) {
 			t.Errorf("%s: %s is not a main package of the module (%v)", tg.Ref, tg.Package, err)
 		}
 	}
-	if _, ok := archives["certgen-v1.0.tar"]; !ok {
-		t.Error("no target for localhost/parallel-poc/certgen:v1.0 (infrastructure/metrics-server init container)")
+	for archive, usedBy := range map[string]string{
+		"certgen-v1.0.tar":         "infrastructure/metrics-server and custom-metrics-adapter init container",
+		"metrics-adapter-v1.0.tar": "infrastructure/custom-metrics-adapter",
+	} {
+		if _, ok := archives[archive]; !ok {
+			t.Errorf("no target for %s (%s)", archive, usedBy)
+		}
 	}
 }

@@ -70,6 +70,11 @@ func (e *Env) ReplaceAppPod(ns, pod, deployment string) {
 		if err := ignoreNotFound(e.Client.CoreV1().Pods(ns).Delete(ctx, pod, metav1.DeleteOptions{})); err != nil {
 			return err
 		}
+		// Right after the delete the Deployment's status still counts the
+		// pod as available; once the pod is gone it no longer can.
+		if err := e.waitPodGone(ctx, ns, pod, 90*time.Second); err != nil {
+			return err
+		}
 		_, err := e.WaitDeploymentAvailable(ctx, ns, deployment, 2*time.Minute)
 		return err
 	})

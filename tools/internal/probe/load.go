@@ -116,3 +116,14 @@ func (l *Load) Stop(ctx context.Context) (loadgen.Result, error) {
 func Summary(r loadgen.Result) string {
 	return fmt.Sprintf("%d sent, %d failed, p50 %.1fms, p99 %.1fms, max %.1fms, codes %v", r.Sent, r.Failed, r.P50ms, r.P99ms, r.MaxMs, r.StatusCodes)
 }
+
+// failureTimes places the load's failed requests on the probe's timeline
+// (seconds since the probe began, like Result.Event).
+func (l *Load) failureTimes(r *Result, res loadgen.Result) string {
+	parts := make([]string, 0, len(res.FailedAt))
+	for _, at := range res.FailedAt {
+		t := l.Started.Add(time.Duration(at * float64(time.Second)))
+		parts = append(parts, fmt.Sprintf("%.1fs", t.Sub(r.start).Seconds()))
+	}
+	return strings.Join(parts, " ")
+}

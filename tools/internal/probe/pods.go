@@ -174,9 +174,10 @@ func (e *Env) HTTPGet(ctx context.Context, ns, pod, container, url string, secon
 }
 
 // TCPConnect tries a TCP connection to host:port from inside a busybox
-// container within seconds.
+// container within seconds. This busybox's nc has no -z: "-e true" runs
+// true once connected, so nc exits 0 exactly when the connect succeeded.
 func (e *Env) TCPConnect(ctx context.Context, ns, pod, container, host string, port, seconds int) error {
-	_, errOut, err := e.Exec(ctx, ns, pod, container, Busybox, "timeout", fmt.Sprint(seconds), Busybox, "nc", "-z", host, fmt.Sprint(port))
+	_, errOut, err := e.Exec(ctx, ns, pod, container, Busybox, "timeout", fmt.Sprint(seconds), Busybox, "nc", host, fmt.Sprint(port), "-e", Busybox, "true")
 	if err != nil {
 		return fmt.Errorf("connect %s:%d from %s: %w %s", host, port, pod, err, strings.TrimSpace(errOut))
 	}

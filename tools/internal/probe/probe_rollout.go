@@ -91,8 +91,8 @@ func probeRollout(ctx context.Context, e *Env, r *Result) error {
 		}
 	}
 	if loadErr == nil && (res.Failed > 0 || res.Sent == 0) {
-		errs = append(errs, fmt.Errorf("%d of %d requests failed during the rollouts (want 0): %s; errors: %v",
-			res.Failed, res.Sent, Summary(res), res.Errors))
+		errs = append(errs, fmt.Errorf("%d of %d requests failed during the rollouts (want 0): %s; errors: %v; sent at %s",
+			res.Failed, res.Sent, Summary(res), res.Errors, load.failureTimes(r, res)))
 	}
 	if minServing < MinServing {
 		errs = append(errs, fmt.Errorf("serving web-app pods dropped to %d (want at least %d)", minServing, MinServing))

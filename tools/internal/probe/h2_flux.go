@@ -1,0 +1,95 @@
+package probe
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fluxcd/pkg/apis/meta"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// parseLsRemote returns the sha of ref in `git ls-remote` output; the
+// output must name that ref exactly once.
+func parseLsRemote(out, ref string) (string, error) {
+	var shas []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[1] == ref {
+			shas = append(shas, f[0])
+		}
+	}
+	switch {
+	case len(shas) == 0:
+		return "", fmt.Errorf("the remote has no %s", ref)
+	case len(shas) > 1:
+		return "", fmt.Errorf("the remote lists %s %d times", ref, len(shas))
+	case len(shas[0]) != 40 && len(shas[0]) != 64:
+		return "", fmt.Errorf("%s points at %q, not a commit id", ref, shas[0])
+	}
+	return shas[0], nil
+}
+
+// revisionSHA is the commit of a Flux revision ("main@sha1:<sha>", or a
+// bare sha from older controllers).
+func revisionSHA(rev string) string {
+	if i := strings.LastIndex(rev, ":"); i >= 0 {
+		return rev[i+1:]
+	}
+	return rev
+}
+
+// fluxConditions reads status.conditions of a Flux object as
+// metav1.Conditions (the objects come from the dynamic client: their
+// typed API modules need a newer k8s.io than this module's).
+func fluxConditions(u *unstructured.Unstructured) []metav1.Condition {
+	raw, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	var out []metav1.Condition
+	for _, r := range raw {
+		m, ok := r.(map[string]any)
+		if !ok {
+			continue
+		}
+		var c metav1.Condition
+		if runtime.DefaultUnstructuredConverter.FromUnstructured(m, &c) == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// readyText is "True: <message>" of an object's Ready condition.
+func readyText(u *unstructured.Unstructured) string {
+	c := apimeta.FindStatusCondition(fluxConditions(u), meta.ReadyCondition)
+	if c == nil {
+		return "no Ready condition"
+	}
+	return fmt.Sprintf("%s (%s): %s", c.Status, c.Reason, c.Message)
+}
+
+// appliedAt is when a Kustomization first applied its lastAppliedRevision:
+// the status.history entry of that revision (kustomize-controller >= 1.5),
+// else the Ready condition's last transition, whose message names the
+// revision and so changes with it.
+func appliedAt(k *unstructured.Unstructured) (time.Time, string) {
+	applied, _, _ := unstructured.NestedString(k.Object, "status", "lastAppliedRevision")
+	hist, _, _ := unstructured.NestedSlice(k.Object, "status", "history")
+	for _, h := range hist {
+		m, ok := h.(map[string]any)
+		if !ok {
+			continue
+		}
+		rev, _, _ := unstructured.NestedString(m, "metadata", "revision")
+		first, _, _ := unstructured.NestedString(m, "firstReconciled")
+		if t, err := time.Parse(time.RFC3339, first); err == nil && applied != "" && rev == applied {
+			return t, "history.firstReconciled"
+		}
+	}
+	if c := apimeta.FindStatusCondition(fluxConditions(k), meta.ReadyCondition); c != nil && !c.LastTransitionTime.IsZero() {
+		return c.LastTransitionTime.Time, "Ready.lastTransitionTime"
+	}
+	return time.Time{}, ""
+}

@@ -1,0 +1,149 @@
+package probe
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+const (
+	h2ShaOld = "409fc9d3e62ad958e24feb919acf76f08a91e7c8"
+	h2ShaNew = "d558576602d0802e7488e4bb494cfc538a32d197"
+)
+
+func TestParseLsRemote(t *testing.T) {
+	ref := "refs/heads/main"
+	got, err := parseLsRemote(h2ShaNew+"\t"+ref+"\n", ref)
+	if err != nil || got != h2ShaNew {
+		t.Fatalf("got %q, %v; want %s", got, err, h2ShaNew)
+	}
+	for name, out := range map[string]string{
+		"empty":     "",
+		"other ref": h2ShaNew + "\trefs/heads/mainline\n",
+		"twice":     h2ShaNew + "\t" + ref + "\n" + h2ShaOld + "\t" + ref + "\n",
+		"not a sha": "deadbeef\t" + ref + "\n",
+	} {
+		if got, err := parseLsRemote(out, ref); err == nil {
+			t.Errorf("%s: got %q, want an error", name, got)
+		}
+	}
+}
+
+func TestRevisionSHA(t *testing.T) {
+	for in, want := range map[string]string{"main@sha1:" + h2ShaNew: h2ShaNew, h2ShaNew: h2ShaNew, "": ""} {
+		if got := revisionSHA(in); got != want {
+			t.Errorf("revisionSHA(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func h2FluxObj(kind, name string, status map[string]any, spec map[string]any) unstructured.Unstructured {
+	u := unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "x/v1", "kind": kind,
+		"metadata": map[string]any{"name": name, "namespace": "flux-system", "generation": int64(1)},
+		"spec":     spec, "status": status,
+	}}
+	return u
+}
+
+func h2Ready(status, msg string) []any {
+	return []any{map[string]any{"type": "Ready", "status": status, "reason": "R", "message": msg,
+		"lastTransitionTime": "2026-01-01T00:00:00Z"}}
+}
+
+func h2GitRepo(sha string) *unstructured.Unstructured {
+	u := h2FluxObj("GitRepository", "flux-system", map[string]any{
+		"artifact": map[string]any{"revision": "main@sha1:" + sha}, "conditions": h2Ready("True", "stored"),
+	}, map[string]any{})
+	return &u
+}
+
+func h2Kust(name, source, applied, readyStatus string) unstructured.Unstructured {
+	return h2FluxObj("Kustomization", name, map[string]any{
+		"observedGeneration":  int64(1),
+		"lastAppliedRevision": "main@sha1:" + applied,
+		"conditions":          h2Ready(readyStatus, "Applied revision: main@sha1:"+applied),
+		"history": []any{map[string]any{"firstReconciled": "2026-01-01T00:00:05Z",
+			"metadata": map[string]any{"revision": "main@sha1:" + applied}}},
+	}, map[string]any{"sourceRef": map[string]any{"kind": "GitRepository", "name": source}})
+}
+
+func h2State(repo *unstructured.Unstructured, ks ...unstructured.Unstructured) fluxState {
+	return newFluxState(repo, ks, h2ShaNew)
+}
+
+func TestGitOpsVerdict(t *testing.T) {
+	cases := []struct {
+		name    string
+		st      fluxState
+		wantErr string
+	}{
+		{"all at head", h2State(h2GitRepo(h2ShaNew), h2Kust("apps", "flux-system", h2ShaNew, "True"), h2Kust("infra", "flux-system", h2ShaNew, "True")), ""},
+		{"one behind", h2State(h2GitRepo(h2ShaNew), h2Kust("apps", "flux-system", h2ShaOld, "True"), h2Kust("infra", "flux-system", h2ShaNew, "True")), "flux-system/apps: applied main@sha1:" + h2ShaOld},
+		{"not ready", h2State(h2GitRepo(h2ShaNew), h2Kust("apps", "flux-system", h2ShaNew, "False")), "Ready=False"},
+		{"source behind", h2State(h2GitRepo(h2ShaOld), h2Kust("apps", "flux-system", h2ShaNew, "True")), "GitRepository flux-system/flux-system has main@sha1:" + h2ShaOld},
+		{"other source", h2State(h2GitRepo(h2ShaNew), h2Kust("apps", "flux-system", h2ShaNew, "True"), h2Kust("side", "elsewhere", h2ShaOld, "True")), "flux-system/side does not sync from"},
+		{"none", h2State(h2GitRepo(h2ShaNew)), "no Kustomization syncs"},
+	}
+	for _, c := range cases {
+		err := c.st.verdict(h2ShaNew)
+		switch {
+		case c.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("%s: got %v, want an error with %q", c.name, err, c.wantErr)
+		}
+	}
+}
+
+func TestAppliedAt(t *testing.T) {
+	k := h2Kust("apps", "flux-system", h2ShaNew, "True")
+	if at, from := appliedAt(&k); from != "history.firstReconciled" || !at.Equal(time.Date(2026, 1, 1, 0, 0, 5, 0, time.UTC)) {
+		t.Errorf("with history: %v from %q", at, from)
+	}
+	unstructured.RemoveNestedField(k.Object, "status", "history")
+	if at, from := appliedAt(&k); from != "Ready.lastTransitionTime" || !at.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("without history: %v from %q", at, from)
+	}
+}
+
+func TestRemoteHead(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	bare, clone := filepath.Join(dir, "remote.git"), filepath.Join(dir, "clone")
+	git := func(args ...string) string {
+		t.Helper()
+		out, err := gitIn(ctx, dir, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	git("init", "-q", "--bare", bare)
+	git("init", "-q", "-b", "main", clone)
+	git("-C", clone, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "one")
+	git("-C", clone, "remote", "add", "cluster", bare)
+	git("-C", clone, "push", "-q", "cluster", "main")
+	want := git("-C", clone, "rev-parse", "HEAD")
+	got, err := remoteHead(ctx, Git{Repo: clone, Remote: "cluster", Branch: "main"})
+	if err != nil || got != want {
+		t.Fatalf("remoteHead = %q, %v; want %s", got, err, want)
+	}
+	if _, err := remoteHead(ctx, Git{Repo: clone, Remote: "nowhere", Branch: "main"}); err == nil || !strings.Contains(err.Error(), `"nowhere"`) {
+		t.Errorf("unknown remote: %v, want an error naming it", err)
+	}
+	if _, err := remoteHead(ctx, Git{Repo: clone, Remote: "cluster", Branch: "absent"}); err == nil {
+		t.Error("absent branch: no error")
+	}
+	if _, err := remoteHead(ctx, Git{}); err == nil || !strings.Contains(err.Error(), "--git-remote") {
+		t.Errorf("no repo: %v, want an error naming the flags", err)
+	}
+}
