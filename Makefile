@@ -3,13 +3,17 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: help up down test test-short verify e2e schemas images node-image bench-app bench-cluster
+.PHONY: help up down probes test test-short verify e2e schemas images node-image bench-app bench-cluster
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-up: ## the local cluster, then Flux from the local git server, synced to HEAD
+up: ## the local cluster, Flux from the local git server synced to HEAD, then the post-sync probes
 	$(GO) run ./tools/up
+	$(GO) run ./tools/verify --live
+
+probes: ## the post-sync probes on the live cluster (PROBES=name,... selects)
+	$(GO) run ./tools/verify --live $(if $(PROBES),--probe $(PROBES))
 
 down: ## delete the cluster and check nothing is left behind
 	$(GO) run ./tools/down

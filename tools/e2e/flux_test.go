@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -118,54 +116,3 @@ func TestAppAnswersThroughIngress(t *testing.T) {
 	}
 }
 
-// A git push of the image change v1.0 -> v2.0 rolls web-app: the commit is
-// made in a worktree and pushed to the cluster's remote, Flux applies it,
-// and every web-app pod ends on v2.0. Then it is reverted the same way and
-// the remote's main is put back where it was.
-func TestGitPushRollsDeployment(t *testing.T) {
-	requireCluster(t)
-	ctx := context.Background()
-	dir, _ := worktree(t)
-	kfile := filepath.Join(dir, "overlays/dev-kind/kustomization.yaml")
-	data, err := os.ReadFile(kfile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const from = "    newName: localhost/parallel-poc/webapp\n"
-	if !strings.Contains(string(data), from) {
-		t.Fatalf("%s no longer maps the webapp image as this test expects", kfile)
-	}
-	changed := strings.Replace(string(data), from, from+"    newTag: v2.0\n", 1)
-	if err := os.WriteFile(kfile, []byte(changed), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	git(t, dir, "-c", "user.name=e2e", "-c", "user.email=e2e@parallel-poc.invalid", "commit", "-q", "-am", "e2e: webapp v2.0")
-	pushed := time.Now()
-	git(t, dir, "push", "-q", "cluster", "HEAD:main")
-	waitRolled(t, ctx, "v2.0")
-	t.Logf("push to every web-app pod on v2.0: %.1fs", time.Since(pushed).Seconds())
-	if r, err := ingressGet(); err != nil || r.Version != "v2.0" {
-		t.Errorf("after the rollout the ingress answers %+v, %v; want version v2.0", r, err)
-	}
-
-	git(t, dir, "-c", "user.name=e2e", "-c", "user.email=e2e@parallel-poc.invalid", "revert", "--no-edit", "HEAD")
-	pushed = time.Now()
-	git(t, dir, "push", "-q", "cluster", "HEAD:main")
-	waitRolled(t, ctx, "v1.0")
-	t.Logf("push of the revert to every web-app pod on v1.0: %.1fs", time.Since(pushed).Seconds())
-}
-
-// waitRolled waits until web-app's template runs webapp:<tag> and every
-// replica is updated and available.
-func waitRolled(t *testing.T, ctx context.Context, tag string) {
-	t.Helper()
-	eventually(t, 5*time.Minute, "web-app rolled to "+tag, func() bool {
-		d, err := clientset.AppsV1().Deployments("parallel-poc").Get(ctx, "web-app", metav1.GetOptions{})
-		if err != nil || !strings.HasSuffix(d.Spec.Template.Spec.Containers[0].Image, ":"+tag) {
-			return false
-		}
-		s := d.Status
-		return s.ObservedGeneration >= d.Generation && s.UpdatedReplicas == *d.Spec.Replicas &&
-			s.AvailableReplicas == *d.Spec.Replicas && s.Replicas == *d.Spec.Replicas
-	})
-}

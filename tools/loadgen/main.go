@@ -26,16 +26,18 @@ func main() {
 	flag.IntVar(&o.Rate, "rate", 0, fmt.Sprintf("requests per second (required, 1..%d)", loadgen.MaxRate))
 	flag.DurationVar(&o.Duration, "duration", 0, fmt.Sprintf("how long to send (required, at most %s)", loadgen.MaxDuration))
 	flag.DurationVar(&o.Timeout, "timeout", 5*time.Second, "per-request timeout")
+	flag.DurationVar(&o.WaitReady, "wait-ready", 0, "first wait up to this long for the target to answer (not counted); prints {\"started\":...} when the attack begins")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	res, err := loadgen.Run(ctx, o)
+	enc := json.NewEncoder(os.Stdout)
+	res, err := loadgen.Run(ctx, o, func(s loadgen.Started) { _ = enc.Encode(s) })
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(2)
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(res); err != nil {
+	if err := enc.Encode(res); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen: write result:", err)
 		os.Exit(1)
 	}

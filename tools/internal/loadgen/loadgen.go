@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -24,6 +25,11 @@ type Options struct {
 	Rate     int // requests per second
 	Duration time.Duration
 	Timeout  time.Duration // per request
+	// WaitReady, when set, bounds a warm-up before the attack: one GET
+	// per 200ms until the target answers 2xx/3xx. A new client pod's
+	// NetworkPolicy rules take a moment to be programmed, and that is not
+	// what a load run measures. Nothing sent while waiting is counted.
+	WaitReady time.Duration
 }
 
 // Validate checks the options against the hard limits.
@@ -60,11 +66,27 @@ type Result struct {
 	FailedAt []float64 `json:"failed_at_s"`
 }
 
+// Started is printed when the attack begins, after the warm-up.
+type Started struct {
+	Started  time.Time `json:"started"`
+	WaitedMs int64     `json:"waited_ms"`
+}
+
 // Run attacks o.Target at o.Rate for o.Duration, or until ctx ends, and
 // summarises every response received, including those of an early stop.
-func Run(ctx context.Context, o Options) (Result, error) {
+// started (may be nil) is called once the attack begins.
+func Run(ctx context.Context, o Options, started func(Started)) (Result, error) {
 	if err := o.Validate(); err != nil {
 		return Result{}, err
+	}
+	t0 := time.Now()
+	if o.WaitReady > 0 {
+		if err := waitReady(ctx, o); err != nil {
+			return Result{}, err
+		}
+	}
+	if started != nil {
+		started(Started{Started: time.Now().UTC(), WaitedMs: time.Since(t0).Milliseconds()})
 	}
 	atk := vegeta.NewAttacker(
 		vegeta.Timeout(o.Timeout),
@@ -124,4 +146,30 @@ func summarise(m *vegeta.Metrics, failed uint64, interrupted bool) Result {
 	}
 	r.FailedAt = []float64{}
 	return r
+}
+
+// waitReady polls the target until it answers 2xx/3xx, within o.WaitReady.
+func waitReady(ctx context.Context, o Options) error {
+	ctx, cancel := context.WithTimeout(ctx, o.WaitReady)
+	defer cancel()
+	client := &http.Client{Timeout: o.Timeout}
+	var last string
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, o.Target, nil)
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 400 {
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("target %s not answering within %s of the warm-up: %s", o.Target, o.WaitReady, last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

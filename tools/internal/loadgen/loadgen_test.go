@@ -23,7 +23,7 @@ func server(t *testing.T, status int) (*httptest.Server, *atomic.Int64) {
 
 func TestRunCountsSuccesses(t *testing.T) {
 	srv, hits := server(t, http.StatusOK)
-	res, err := Run(context.Background(), Options{Target: srv.URL, Rate: 50, Duration: time.Second, Timeout: time.Second})
+	res, err := Run(context.Background(), Options{Target: srv.URL, Rate: 50, Duration: time.Second, Timeout: time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestRunCountsSuccesses(t *testing.T) {
 
 func TestRunCountsFailures(t *testing.T) {
 	srv, _ := server(t, http.StatusInternalServerError)
-	res, err := Run(context.Background(), Options{Target: srv.URL, Rate: 50, Duration: time.Second, Timeout: time.Second})
+	res, err := Run(context.Background(), Options{Target: srv.URL, Rate: 50, Duration: time.Second, Timeout: time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestRunCountsFailures(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := "http://" + ln.Addr().String() + "/"
 	ln.Close()
-	res, err = Run(context.Background(), Options{Target: dead, Rate: 50, Duration: 200 * time.Millisecond, Timeout: time.Second})
+	res, err = Run(context.Background(), Options{Target: dead, Rate: 50, Duration: 200 * time.Millisecond, Timeout: time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	res, err := Run(ctx, Options{Target: srv.URL, Rate: 50, Duration: time.Minute, Timeout: time.Second})
+	res, err := Run(ctx, Options{Target: srv.URL, Rate: 50, Duration: time.Minute, Timeout: time.Second}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +99,37 @@ func TestValidate(t *testing.T) {
 		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), strings.TrimSpace(flag)) {
 			t.Errorf("%s: got %v", flag, err)
 		}
-		if _, err := Run(context.Background(), o); err == nil {
+		if _, err := Run(context.Background(), o, nil); err == nil {
 			t.Errorf("%s: Run accepted invalid options", flag)
 		}
+	}
+}
+
+// The warm-up waits for a target that fails at first, counts none of its
+// requests, and reports when the attack began; an unreachable target
+// fails the run with the last error.
+func TestWaitReadyWarmsUpUncounted(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) <= 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	var st Started
+	res, err := Run(context.Background(), Options{Target: srv.URL, Rate: 20, Duration: 500 * time.Millisecond, Timeout: time.Second, WaitReady: 10 * time.Second},
+		func(s Started) { st = s })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed != 0 || res.Sent != 10 || st.Started.IsZero() || st.WaitedMs < 400 {
+		t.Errorf("warm-up: result %+v, started %+v; want 10 sent, 0 failed, a start after >=3 retries", res, st)
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	_, err = Run(context.Background(), Options{Target: dead, Rate: 1, Duration: time.Second, Timeout: time.Second, WaitReady: 500 * time.Millisecond}, nil)
+	if err == nil || !strings.Contains(err.Error(), "not answering") {
+		t.Errorf("unreachable target: want a warm-up error, got %v", err)
 	}
 }

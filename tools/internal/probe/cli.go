@@ -83,7 +83,11 @@ func Main(ctx context.Context, args []string, root string, fallback func() (*res
 		fmt.Fprintf(stderr, "verify --live: --probe: %v\n", err)
 		return 2
 	}
-	if err := env.connect(cfg); err != nil {
+	rc, err := cfg.RESTConfig()
+	if err == nil {
+		err = env.Connect(rc)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "verify --live: %v\n", err)
 		return 2
 	}
@@ -106,11 +110,10 @@ func Main(ctx context.Context, args []string, root string, fallback func() (*res
 	return 0
 }
 
-func (e *Env) connect(c Config) error {
-	rc, err := c.RESTConfig()
-	if err != nil {
-		return err
-	}
+// Connect makes the clients of e from rc and checks the cluster answers.
+func (e *Env) Connect(rc *rest.Config) error {
+	rc = rest.CopyConfig(rc)
+	var err error
 	// The probes watch and poll many objects at once; client-go's default
 	// 5 QPS would throttle them into timeouts.
 	rc.QPS, rc.Burst = 50, 100

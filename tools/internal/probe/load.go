@@ -32,6 +32,7 @@ type Load struct {
 	ns, pod string
 	Started time.Time
 	done    chan struct{}
+	started chan loadgen.Started
 	result  loadgen.Result
 	err     error
 }
@@ -55,7 +56,7 @@ func (e *Env) StartLoad(ctx context.Context, spec LoadSpec) (*Load, error) {
 			Containers: []corev1.Container{{
 				Name: "loadgen", Image: e.Images.Loadgen, ImagePullPolicy: corev1.PullIfNotPresent,
 				Command: []string{"/loadgen", "-target", spec.Target, "-rate", fmt.Sprint(spec.Rate),
-					"-duration", spec.Max.String(), "-timeout", "5s"},
+					"-duration", spec.Max.String(), "-timeout", "5s", "-wait-ready", loadWarmUp.String()},
 				Resources:       SmallResources(),
 				SecurityContext: RestrictedContainer(),
 			}},
@@ -66,14 +67,30 @@ func (e *Env) StartLoad(ctx context.Context, spec LoadSpec) (*Load, error) {
 	if _, err := e.StartPod(ctx, e.Namespace, pod, 2*time.Minute); err != nil {
 		return nil, fmt.Errorf("load generator: %w", err)
 	}
-	l := &Load{e: e, ns: e.Namespace, pod: name, Started: time.Now(), done: make(chan struct{})}
+	l := &Load{e: e, ns: e.Namespace, pod: name, Started: time.Now(), done: make(chan struct{}), started: make(chan loadgen.Started, 1)}
 	logs, err := e.Client.CoreV1().Pods(l.ns).GetLogs(name, &corev1.PodLogOptions{Container: "loadgen", Follow: true}).Stream(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("follow load generator %s: %w", name, err)
 	}
 	go l.read(logs)
-	return l, nil
+	select {
+	case st := <-l.started:
+		l.Started = st.Started
+		return l, nil
+	case <-l.done:
+		return nil, fmt.Errorf("load generator %s never started: %v", name, l.err)
+	case <-time.After(loadWarmUp + 30*time.Second):
+		return nil, fmt.Errorf("load generator %s did not start within %s", name, loadWarmUp+30*time.Second)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
+
+// loadWarmUp bounds how long loadgen waits for its first answer before
+// it starts counting: a new pod's NetworkPolicy rules are programmed by
+// kube-router a few seconds after it starts (measured: without the
+// warm-up the first ~0.7s of requests were refused).
+const loadWarmUp = 60 * time.Second
 
 // read keeps the last JSON line loadgen prints: its summary.
 func (l *Load) read(r io.ReadCloser) {
@@ -82,9 +99,16 @@ func (l *Load) read(r io.ReadCloser) {
 	var last string
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); strings.HasPrefix(line, "{") {
-			last = line
+		line := strings.TrimSpace(sc.Text())
+		if !strings.HasPrefix(line, "{") {
+			continue
 		}
+		var st loadgen.Started
+		if strings.Contains(line, `"started"`) && json.Unmarshal([]byte(line), &st) == nil {
+			l.started <- st
+			continue
+		}
+		last = line
 	}
 	if last == "" {
 		l.err = fmt.Errorf("load generator %s ended without a summary (stream: %v)", l.pod, sc.Err())

@@ -3,9 +3,270 @@ package probe
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
-// TODO(issue 6): being written.
+const (
+	pdbName       = "web-app-pdb"
+	drainRate     = 30
+	drainLoadMax  = 8 * time.Minute
+	drainTimeout  = 4 * time.Minute
+	dbLeader      = "postgres-cluster-0" // web-app's /ready checks this member
+	evictionRetry = 2 * time.Second
+)
+
+// probeDisruption shows web-app-pdb at work under load: a second eviction
+// while one replacement is not yet Ready is refused with 429 naming the
+// budget; then a node is drained the way kubectl drain does (cordon,
+// evict everything but DaemonSet pods, retrying refusals) and completes
+// only as the budget allows. No request may fail meanwhile.
 func probeDisruption(ctx context.Context, e *Env, r *Result) error {
-	return errors.New("not implemented yet")
+	pdb, err := e.Client.PolicyV1().PodDisruptionBudgets(e.Namespace).Get(ctx, pdbName, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get PodDisruptionBudget %s/%s: %w", e.Namespace, pdbName, err)
+	}
+	r.Figure("budget", "%s minAvailable %s; %d healthy, %d disruptions allowed", pdbName, pdb.Spec.MinAvailable, pdb.Status.CurrentHealthy, pdb.Status.DisruptionsAllowed)
+	if _, err := e.WaitDeploymentAvailable(ctx, e.Namespace, appDeployment, 3*time.Minute); err != nil {
+		return fmt.Errorf("before the probe: %w", err)
+	}
+	svc, err := e.Client.CoreV1().Services(e.Namespace).Get(ctx, appService, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get service %s: %w", appService, err)
+	}
+	if err := e.AllowClientsToWebApp(ctx); err != nil {
+		return err
+	}
+	watch, err := e.WatchReady(ctx, e.Namespace, "app=web", func(n int, pod, change string) {
+		r.Event("serving pods: %d (%s %s)", n, pod, change)
+	})
+	if err != nil {
+		return err
+	}
+	defer watch.Stop()
+	// By ClusterIP: the drain may evict CoreDNS, and a failed lookup is
+	// not what this probe is about.
+	target := fmt.Sprintf("http://%s/", svc.Spec.ClusterIP)
+	load, err := e.StartLoad(ctx, LoadSpec{Name: "drain", Target: target, Rate: drainRate, Max: drainLoadMax, Labels: map[string]string{"app": "frontend"}})
+	if err != nil {
+		return err
+	}
+	r.Event("load: %d req/s GET %s (%s)", drainRate, target, appService)
+	sleep(ctx, 3*time.Second)
+
+	var errs []error
+	if err := e.refusedSecondEviction(ctx, r); err != nil {
+		errs = append(errs, err)
+	}
+	if err := e.drainOneNode(ctx, r); err != nil {
+		errs = append(errs, err)
+	}
+	sleep(ctx, 3*time.Second)
+	res, loadErr := load.Stop(ctx)
+	minServing, _, watchErr := watch.Stop()
+	r.Figure("load", "%s", Summary(res))
+	r.Figure("serving pods", "never fewer than %d (watch)", minServing)
+	errs = append(errs, loadErr, watchErr)
+	if loadErr == nil && (res.Failed > 0 || res.Sent == 0) {
+		errs = append(errs, fmt.Errorf("%d of %d requests failed (want 0): errors %v; sent at %s", res.Failed, res.Sent, res.Errors, load.failureTimes(r, res)))
+	}
+	if minServing < MinServing {
+		errs = append(errs, fmt.Errorf("serving web-app pods dropped to %d (want at least %d)", minServing, MinServing))
+	}
+	return errors.Join(errs...)
+}
+
+// refusedSecondEviction evicts one web-app pod (allowed: one disruption)
+// and at once a second one, which the budget must refuse with 429.
+func (e *Env) refusedSecondEviction(ctx context.Context, r *Result) error {
+	pods, err := e.servingAppPods(ctx)
+	if err != nil {
+		return err
+	}
+	if len(pods) < 3 {
+		return fmt.Errorf("want 3 serving web-app pods to start from, have %d", len(pods))
+	}
+	if err := e.evict(ctx, pods[0]); err != nil {
+		return fmt.Errorf("first eviction of %s (the budget allows one): %w", pods[0].Name, err)
+	}
+	r.Event("evicted %s (allowed)", pods[0].Name)
+	err = e.evict(ctx, pods[1])
+	if err == nil {
+		return fmt.Errorf("second eviction of %s was accepted while %s's replacement was not Ready: the budget did not hold", pods[1].Name, pods[0].Name)
+	}
+	if !apierrors.IsTooManyRequests(err) || !strings.Contains(err.Error(), "disruption budget") {
+		return fmt.Errorf("second eviction of %s: want 429 naming the disruption budget, got %v", pods[1].Name, err)
+	}
+	r.Event("second eviction refused: %v", err)
+	r.Figure("second eviction", "429: %v", err)
+	_, err = e.WaitDeploymentAvailable(ctx, e.Namespace, appDeployment, 3*time.Minute)
+	return err
+}
+
+// drainOneNode drains a worker that hosts web-app but not the database
+// member web-app's readiness depends on, then uncordons it (also on
+// failure: the uncordon is a clean-up).
+func (e *Env) drainOneNode(ctx context.Context, r *Result) error {
+	node, err := e.nodeToDrain(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.setUnschedulable(ctx, node, true); err != nil {
+		return err
+	}
+	e.Defer("uncordon "+node, func(ctx context.Context) error {
+		if err := e.setUnschedulable(ctx, node, false); err != nil {
+			return err
+		}
+		_, err := e.WaitDeploymentAvailable(ctx, e.Namespace, appDeployment, 3*time.Minute)
+		return err
+	})
+	r.Event("cordoned %s", node)
+	start := time.Now()
+	all, err := e.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + node})
+	if err != nil {
+		return fmt.Errorf("list pods on %s: %w", node, err)
+	}
+	var pending []corev1.Pod
+	for _, p := range all.Items {
+		if drainable(&p) {
+			pending = append(pending, p)
+		}
+	}
+	refusals, apps := 0, 0
+	deadline := time.Now().Add(drainTimeout)
+	for len(pending) > 0 {
+		var next []corev1.Pod
+		for _, p := range pending {
+			err := e.evict(ctx, p)
+			switch {
+			case err == nil || apierrors.IsNotFound(err):
+				r.Event("evicted %s/%s", p.Namespace, p.Name)
+				if p.Namespace == e.Namespace && p.Labels["app"] == "web" {
+					apps++
+				}
+			case apierrors.IsTooManyRequests(err):
+				refusals++
+				next = append(next, p)
+			default:
+				return fmt.Errorf("drain %s: evict %s/%s: %w", node, p.Namespace, p.Name, err)
+			}
+		}
+		pending = next
+		if len(pending) > 0 {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("drain of %s not done after %s: still refused: %s", node, drainTimeout, podNames(pending))
+			}
+			sleep(ctx, evictionRetry)
+		}
+	}
+	if err := e.waitNoAppPodsOn(ctx, node); err != nil {
+		return err
+	}
+	r.Figure("drain", "%s: %d pods evicted (%d web-app) in %.1fs, %d refusals by a budget retried", node, len(all.Items), apps, time.Since(start).Seconds(), refusals)
+	return nil
+}
+
+// nodeToDrain picks the worker with the most web-app pods that does not
+// run postgres-cluster-0.
+func (e *Env) nodeToDrain(ctx context.Context) (string, error) {
+	pods, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", fmt.Errorf("list pods: %w", err)
+	}
+	count, avoid := map[string]int{}, ""
+	for _, p := range pods.Items {
+		switch {
+		case p.Name == dbLeader:
+			avoid = p.Spec.NodeName
+		case p.Labels["app"] == "web" && p.Spec.NodeName != "":
+			count[p.Spec.NodeName]++
+		}
+	}
+	best := ""
+	for n, c := range count {
+		if n != avoid && (best == "" || c > count[best] || (c == count[best] && n < best)) {
+			best = n
+		}
+	}
+	if best == "" {
+		return "", fmt.Errorf("no node runs web-app without also running %s (%v on %s)", dbLeader, count, avoid)
+	}
+	return best, nil
+}
+
+func (e *Env) servingAppPods(ctx context.Context) ([]corev1.Pod, error) {
+	list, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+	if err != nil {
+		return nil, fmt.Errorf("list web-app pods: %w", err)
+	}
+	var out []corev1.Pod
+	for _, p := range list.Items {
+		if Serving(&p) {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func (e *Env) evict(ctx context.Context, p corev1.Pod) error {
+	return e.Client.PolicyV1().Evictions(p.Namespace).Evict(ctx, &policyv1.Eviction{
+		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace},
+	})
+}
+
+// drainable is what kubectl drain evicts: not DaemonSet pods, not mirror
+// pods, not finished ones.
+func drainable(p *corev1.Pod) bool {
+	if _, mirror := p.Annotations[corev1.MirrorPodAnnotationKey]; mirror {
+		return false
+	}
+	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		return false
+	}
+	for _, o := range p.OwnerReferences {
+		if o.Kind == "DaemonSet" {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Env) setUnschedulable(ctx context.Context, node string, on bool) error {
+	patch := fmt.Sprintf(`{"spec":{"unschedulable":%t}}`, on)
+	if _, err := e.Client.CoreV1().Nodes().Patch(ctx, node, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("set %s unschedulable=%t: %w", node, on, err)
+	}
+	return nil
+}
+
+func (e *Env) waitNoAppPodsOn(ctx context.Context, node string) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		list, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=web", FieldSelector: "spec.nodeName=" + node})
+		if err == nil && len(list.Items) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("web-app pods still on drained %s after 2m: %v", node, err)
+		}
+		sleep(ctx, time.Second)
+	}
+}
+
+func podNames(ps []corev1.Pod) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Namespace + "/" + p.Name
+	}
+	return strings.Join(names, ", ")
 }
