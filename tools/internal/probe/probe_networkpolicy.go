@@ -3,9 +3,183 @@ package probe
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// TODO(issue 6): being written.
+// npTimeout bounds every attempt of this probe: a connection a policy
+// drops must still be hanging when it runs out.
+const npTimeout = 5
+
+// npCoreDNSPorts are CoreDNS ports outside web-app's egress allow-list
+// (health and metrics): CoreDNS has no NetworkPolicy, so only web-app's
+// own egress policy can stop a connection to them.
+var npCoreDNSPorts = []int{8080, 9153}
+
+// probeNetworkPolicy proves web-app's policies with real connections:
+// ingress from app=frontend only, egress to postgres but not elsewhere.
 func probeNetworkPolicy(ctx context.Context, e *Env, r *Result) error {
-	return errors.New("not implemented yet")
+	if err := e.AllowClientsToWebApp(ctx); err != nil {
+		return err
+	}
+	if err := npIngress(ctx, e, r); err != nil {
+		return err
+	}
+	return npEgress(ctx, e, r)
+}
+
+// npIngress sends the same requests from a frontend and a hacker client,
+// both allowed to send by the probe's egress policy.
+func npIngress(ctx context.Context, e *Env, r *Result) error {
+	target, err := h1ServingAppPod(ctx, e)
+	if err != nil {
+		return err
+	}
+	svcHost := "web-app-service." + e.Namespace + ".svc"
+	urls := []string{"http://" + svcHost + "/", "http://" + target.Status.PodIP + ":8080/"}
+	var errs []error
+	for _, role := range []string{"frontend", "hacker"} {
+		pod, err := e.StartPod(ctx, e.Namespace, e.ClientPod(e.ObjectName(role), map[string]string{"app": role, ClientLabel: "true"}), 2*time.Minute)
+		if err != nil {
+			return err
+		}
+		if role == "hacker" {
+			// A timeout only means "dropped" if the name resolved.
+			if err := npDNSWorks(ctx, e, r, pod.Name, svcHost); err != nil {
+				return err
+			}
+		}
+		for i, url := range urls {
+			a := e.h1Get(ctx, e.Namespace, pod.Name, "client", url, npTimeout)
+			label := []string{"Service", "pod " + target.Name}[i]
+			r.Figure(fmt.Sprintf("%s -> web-app %s", role, label), "%s", a)
+			r.Event("%s GET %s: %s", role, url, a)
+			errs = append(errs, npJudgeIngress(role, url, a))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// npJudgeIngress: frontend must get web-app's answer, anyone else must
+// be stopped by the policy engine. kube-router REJECTs what a policy
+// denies (icmp-port-unreachable, seen as "refused") instead of dropping
+// it; a refusal counts only because the frontend reached the same
+// address and port in the same run, so the port is listening.
+func npJudgeIngress(role, url string, a h1Attempt) error {
+	if role == "frontend" {
+		if a.Kind != h1OK || !strings.Contains(a.Body, `"pod"`) {
+			return fmt.Errorf("app=frontend GET %s: want web-app's JSON answer, saw %s body %.80q", url, a, a.Body)
+		}
+		return nil
+	}
+	if !npBlocked(a) {
+		return fmt.Errorf("app=%s GET %s: want it stopped by NetworkPolicy web-app (timeout or reject), saw %s", role, url, a)
+	}
+	return nil
+}
+
+// npBlocked is what a policy denial looks like: dropped (timeout) or
+// rejected with ICMP (refused). DNS and exec failures are not.
+func npBlocked(a h1Attempt) bool { return a.Kind == h1Timeout || a.Kind == h1Refused }
+
+// npDNSWorks resolves the Service from the client, so that its later
+// timeouts cannot be DNS.
+func npDNSWorks(ctx context.Context, e *Env, r *Result, pod, host string) error {
+	svc, err := e.Client.CoreV1().Services(e.Namespace).Get(ctx, "web-app-service", metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get Service web-app-service: %w", err)
+	}
+	addrs, err := e.h1LookupA(ctx, e.Namespace, pod, "client", host+".cluster.local")
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(addrs, svc.Spec.ClusterIP) {
+		return fmt.Errorf("%s resolved to %v from %s, not its ClusterIP %s", host, addrs, pod, svc.Spec.ClusterIP)
+	}
+	r.Event("%s resolves %s to %v (ClusterIP): DNS is not what stops it", pod, host, addrs)
+	return nil
+}
+
+// npEgress connects from inside a web-app pod (ephemeral container in its
+// network namespace): postgres must answer, CoreDNS's other ports must
+// not, although a pod without policies reaches them.
+func npEgress(ctx context.Context, e *Env, r *Result) error {
+	dns, err := h1ReadyPod(ctx, e, "kube-system", "k8s-app=kube-dns")
+	if err != nil {
+		return err
+	}
+	if err := npControl(ctx, e, r, dns); err != nil {
+		return err
+	}
+	app, err := h1ServingAppPod(ctx, e)
+	if err != nil {
+		return err
+	}
+	e.ReplaceAppPod(e.Namespace, app.Name, "web-app")
+	dbg, err := e.Debug(ctx, e.Namespace, app.Name, "web")
+	if err != nil {
+		return err
+	}
+	r.Event("ephemeral container %s in %s (node %s)", dbg, app.Name, app.Spec.NodeName)
+	var errs []error
+	pg := e.h1Connect(ctx, e.Namespace, app.Name, dbg, "postgres-cluster-0.postgres-headless", 5432, npTimeout)
+	r.Figure("web-app -> postgres-cluster-0:5432", "%s", pg)
+	if pg.Kind != h1OK {
+		errs = append(errs, fmt.Errorf("web-app pod %s -> postgres-cluster-0.postgres-headless:5432: want connected, saw %s", app.Name, pg))
+	}
+	for _, port := range npCoreDNSPorts {
+		a := e.h1Connect(ctx, e.Namespace, app.Name, dbg, dns.Status.PodIP, port, npTimeout)
+		r.Figure(fmt.Sprintf("web-app -> CoreDNS %s:%d", dns.Status.PodIP, port), "%s", a)
+		if !npBlocked(a) {
+			errs = append(errs, fmt.Errorf("web-app pod %s -> CoreDNS pod %s %s:%d: want stopped by NetworkPolicy web-app egress (timeout or reject), saw %s",
+				app.Name, dns.Name, dns.Status.PodIP, port, a))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// npControl is the positive control: from a fresh namespace without
+// policies, the CoreDNS ports the web-app attempts use do answer.
+func npControl(ctx context.Context, e *Env, r *Result, dns *corev1.Pod) error {
+	ns, err := e.NewNamespace(ctx, "control")
+	if err != nil {
+		return err
+	}
+	pod, err := e.StartPod(ctx, ns, e.ClientPod(e.ObjectName("control"), nil), 2*time.Minute)
+	if err != nil {
+		return err
+	}
+	for _, port := range npCoreDNSPorts {
+		a := e.h1Connect(ctx, ns, pod.Name, "client", dns.Status.PodIP, port, npTimeout)
+		r.Figure(fmt.Sprintf("control (no policy) -> CoreDNS %s:%d", dns.Status.PodIP, port), "%s", a)
+		if a.Kind != h1OK {
+			return fmt.Errorf("positive control: pod %s/%s -> CoreDNS pod %s %s:%d saw %s; the target must answer for web-app's failure to mean anything",
+				ns, pod.Name, dns.Name, dns.Status.PodIP, port, a)
+		}
+	}
+	return nil
+}
+
+// h1ServingAppPod is a web-app pod in rotation.
+func h1ServingAppPod(ctx context.Context, e *Env) (*corev1.Pod, error) {
+	return h1ReadyPod(ctx, e, e.Namespace, "app=web")
+}
+
+// h1ReadyPod is the first Ready, not terminating pod of a selector.
+func h1ReadyPod(ctx context.Context, e *Env, ns, selector string) (*corev1.Pod, error) {
+	pods, err := e.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return nil, fmt.Errorf("list pods %s in %s: %w", selector, ns, err)
+	}
+	for i := range pods.Items {
+		if p := &pods.Items[i]; Serving(p) && p.Status.PodIP != "" {
+			return p, nil
+		}
+	}
+	return nil, fmt.Errorf("no Ready pod %s in %s (%d listed)", selector, ns, len(pods.Items))
 }
