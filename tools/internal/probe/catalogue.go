@@ -10,7 +10,7 @@ func All() []Probe {
 		{Name: "gitops", Title: "every Flux Kustomization Ready at the remote's HEAD", Run: probeGitOps},
 		{Name: "cluster", Title: "at least 3 schedulable worker nodes Ready", Run: probeCluster},
 		{Name: "rbac", Title: "the app's ServiceAccount is refused secrets and other namespaces", Run: probeRBAC},
-		{Name: "networkpolicy", Title: "frontend reaches web-app, others time out; web-app egress only to postgres", Run: probeNetworkPolicy},
+		{Name: "networkpolicy", Title: "frontend reaches web-app, others are blocked (kube-router refuses); web-app egress only to postgres", Run: probeNetworkPolicy},
 		{Name: "batch", Title: "DaemonSet on every schedulable node, Job complete, CronJob on schedule within its history limits", Run: probeBatch},
 		{Name: "rollout", Title: "zero-downtime rolling update v1.0 -> v2.0 -> v1.0 by git commits under load", Run: probeRollout},
 		{Name: "autoscaling", Title: "HPA scales web-app out above 50% CPU and back in as its behavior allows", Run: probeAutoscaling},
