@@ -115,4 +115,3 @@ func TestAppAnswersThroughIngress(t *testing.T) {
 		t.Errorf("reply without pod or version: %+v", r)
 	}
 }
-

@@ -26,7 +26,9 @@ func series(step time.Duration, replicas ...int32) []hpaSample {
 }
 
 func TestAllowedChangeMatchesTheController(t *testing.T) {
-	pct := func(v int32) autoscalingv2.HPAScalingPolicy { return autoscalingv2.HPAScalingPolicy{Type: "Percent", Value: v} }
+	pct := func(v int32) autoscalingv2.HPAScalingPolicy {
+		return autoscalingv2.HPAScalingPolicy{Type: "Percent", Value: v}
+	}
 	for _, c := range []struct {
 		p     autoscalingv2.HPAScalingPolicy
 		start int32

@@ -19,12 +19,12 @@ import (
 // target but low enough that the HPA stops at 4-5 replicas, which keeps
 // the scale-down that follows short). Bounded in time as well.
 const (
-	hpaName         = "web-app-hpa"
-	cpuRate         = 10
-	cpuBurnMS       = 20
-	cpuLoadMax      = 6 * time.Minute
-	scaleUpBound    = 5 * time.Minute
-	hpaSampleEvery  = 5 * time.Second
+	hpaName        = "web-app-hpa"
+	cpuRate        = 10
+	cpuBurnMS      = 20
+	cpuLoadMax     = 6 * time.Minute
+	scaleUpBound   = 5 * time.Minute
+	hpaSampleEvery = 5 * time.Second
 )
 
 // probeAutoscaling drives web-app's CPU above the HPA's target with the
