@@ -85,7 +85,7 @@ func (s Sync) Done() bool { return s.Fatal == nil && len(s.Pending) == 0 && len(
 func Evaluate(repo *unstructured.Unstructured, kustomizations []unstructured.Unstructured, sha string) Sync {
 	var s Sync
 	id := "GitRepository " + repo.GetNamespace() + "/" + repo.GetName()
-	conds := conditions(repo)
+	conds := Conditions(repo)
 	if c := apimeta.FindStatusCondition(conds, meta.StalledCondition); c != nil && c.Status == metav1.ConditionTrue {
 		s.Fatal = fmt.Errorf("%s is stalled (%s): %s", id, c.Reason, c.Message)
 		return s
@@ -99,7 +99,7 @@ func Evaluate(repo *unstructured.Unstructured, kustomizations []unstructured.Uns
 			continue
 		}
 		kid := "Kustomization " + k.GetNamespace() + "/" + k.GetName()
-		kc := conditions(&k)
+		kc := Conditions(&k)
 		if c := apimeta.FindStatusCondition(kc, meta.StalledCondition); c != nil && c.Status == metav1.ConditionTrue {
 			s.Fatal = errors.Join(s.Fatal, fmt.Errorf("%s is stalled (%s): %s", kid, c.Reason, c.Message))
 			continue
@@ -139,7 +139,10 @@ func atCommit(rev, sha string) bool {
 	return sha != "" && (rev == sha || strings.HasSuffix(rev, ":"+sha))
 }
 
-func conditions(u *unstructured.Unstructured) []metav1.Condition {
+// Conditions reads status.conditions of a Flux object from the dynamic
+// client as metav1.Conditions (the typed Flux API modules need a newer
+// k8s.io than this module's).
+func Conditions(u *unstructured.Unstructured) []metav1.Condition {
 	raw, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 	var out []metav1.Condition
 	for _, r := range raw {

@@ -7,9 +7,9 @@ import (
 
 	"github.com/fluxcd/pkg/apis/meta"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/parallel-poc/orchestration/tools/internal/flux"
 )
 
 // parseLsRemote returns the sha of ref in `git ls-remote` output; the
@@ -42,28 +42,9 @@ func revisionSHA(rev string) string {
 	return rev
 }
 
-// fluxConditions reads status.conditions of a Flux object as
-// metav1.Conditions (the objects come from the dynamic client: their
-// typed API modules need a newer k8s.io than this module's).
-func fluxConditions(u *unstructured.Unstructured) []metav1.Condition {
-	raw, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	var out []metav1.Condition
-	for _, r := range raw {
-		m, ok := r.(map[string]any)
-		if !ok {
-			continue
-		}
-		var c metav1.Condition
-		if runtime.DefaultUnstructuredConverter.FromUnstructured(m, &c) == nil {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // readyText is "True: <message>" of an object's Ready condition.
 func readyText(u *unstructured.Unstructured) string {
-	c := apimeta.FindStatusCondition(fluxConditions(u), meta.ReadyCondition)
+	c := apimeta.FindStatusCondition(flux.Conditions(u), meta.ReadyCondition)
 	if c == nil {
 		return "no Ready condition"
 	}
@@ -88,7 +69,7 @@ func appliedAt(k *unstructured.Unstructured) (time.Time, string) {
 			return t, "history.firstReconciled"
 		}
 	}
-	if c := apimeta.FindStatusCondition(fluxConditions(k), meta.ReadyCondition); c != nil && !c.LastTransitionTime.IsZero() {
+	if c := apimeta.FindStatusCondition(flux.Conditions(k), meta.ReadyCondition); c != nil && !c.LastTransitionTime.IsZero() {
 		return c.LastTransitionTime.Time, "Ready.lastTransitionTime"
 	}
 	return time.Time{}, ""
