@@ -42,46 +42,17 @@ func probeDisruption(ctx context.Context, e *Env, r *Result) error {
 	if err != nil {
 		return fmt.Errorf("get service %s: %w", appService, err)
 	}
-	if err := e.AllowClientsToWebApp(ctx); err != nil {
-		return err
-	}
-	watch, err := e.WatchReady(ctx, e.Namespace, "app=web", func(n int, pod, change string) {
-		r.Event("serving pods: %d (%s %s)", n, pod, change)
-	})
-	if err != nil {
-		return err
-	}
-	defer watch.Stop()
 	// By ClusterIP: the drain may evict CoreDNS, and a failed lookup is
 	// not what this probe is about.
 	target := fmt.Sprintf("http://%s/", svc.Spec.ClusterIP)
-	load, err := e.StartLoad(ctx, LoadSpec{Name: "drain", Target: target, Rate: drainRate, Max: drainLoadMax, Labels: map[string]string{"app": "frontend"}})
+	served, err := e.serveUnderLoad(ctx, r, "drain", target, drainRate, drainLoadMax, 3*time.Second)
 	if err != nil {
 		return err
 	}
-	r.Event("load: %d req/s GET %s (%s)", drainRate, target, appService)
-	sleep(ctx, 3*time.Second)
 
-	var errs []error
-	if err := e.refusedSecondEviction(ctx, r); err != nil {
-		errs = append(errs, err)
-	}
-	if err := e.drainOneNode(ctx, r); err != nil {
-		errs = append(errs, err)
-	}
-	sleep(ctx, 3*time.Second)
-	res, loadErr := load.Stop(ctx)
-	minServing, _, watchErr := watch.Stop()
-	r.Figure("load", "%s", Summary(res))
-	r.Figure("serving pods", "never fewer than %d (watch)", minServing)
-	errs = append(errs, loadErr, watchErr)
-	if loadErr == nil && (res.Failed > 0 || res.Sent == 0) {
-		errs = append(errs, fmt.Errorf("%d of %d requests failed (want 0): errors %v; sent at %s", res.Failed, res.Sent, res.Errors, load.failureTimes(r, res)))
-	}
-	if minServing < MinServing {
-		errs = append(errs, fmt.Errorf("serving web-app pods dropped to %d (want at least %d)", minServing, MinServing))
-	}
-	return errors.Join(errs...)
+	refusal := e.refusedSecondEviction(ctx, r)
+	drain := e.drainOneNode(ctx, r)
+	return errors.Join(refusal, drain, served.finish(ctx, r))
 }
 
 // refusedSecondEviction evicts one web-app pod (allowed: one disruption)

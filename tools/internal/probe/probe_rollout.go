@@ -51,53 +51,22 @@ func probeRollout(ctx context.Context, e *Env, r *Result) error {
 	}
 	r.Figure("change", "%s: %s %s -> %s -> %s", file, repo, from, to, from)
 
-	if err := e.AllowClientsToWebApp(ctx); err != nil {
-		return err
-	}
-	watch, err := e.WatchReady(ctx, e.Namespace, "app=web", func(n int, pod, change string) {
-		r.Event("serving pods: %d (%s %s)", n, pod, change)
-	})
-	if err != nil {
-		return err
-	}
-	defer watch.Stop()
 	target := fmt.Sprintf("http://%s.%s.svc/", appService, e.Namespace)
-	load, err := e.StartLoad(ctx, LoadSpec{Name: "rollout", Target: target, Rate: rolloutRate, Max: rolloutMaxLoad,
-		Labels: map[string]string{"app": "frontend"}})
+	// Traffic flows for 5s before the first change.
+	served, err := e.serveUnderLoad(ctx, r, "rollout", target, rolloutRate, rolloutMaxLoad, 5*time.Second)
 	if err != nil {
 		return err
 	}
-	r.Event("load: %d req/s GET %s", rolloutRate, target)
-	sleep(ctx, 5*time.Second) // traffic flows before the first change
 
 	wt, err := e.Worktree(ctx)
 	if err != nil {
-		return err
+		return errors.Join(err, served.finish(ctx, r))
 	}
 	rollErr := e.rollTo(ctx, r, wt, file, repo, to, false)
 	if rollErr == nil {
 		rollErr = e.rollTo(ctx, r, wt, file, repo, from, true)
 	}
-	sleep(ctx, 3*time.Second) // traffic keeps flowing after the last change
-	res, loadErr := load.Stop(ctx)
-	minServing, maxServing, watchErr := watch.Stop()
-	r.Figure("load", "%s", Summary(res))
-	r.Figure("serving pods", "min %d, max %d (seen through a watch)", minServing, maxServing)
-
-	var errs []error
-	for _, err := range []error{rollErr, loadErr, watchErr} {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if loadErr == nil && (res.Failed > 0 || res.Sent == 0) {
-		errs = append(errs, fmt.Errorf("%d of %d requests failed during the rollouts (want 0): %s; errors: %v; sent at %s",
-			res.Failed, res.Sent, Summary(res), res.Errors, load.failureTimes(r, res)))
-	}
-	if minServing < MinServing {
-		errs = append(errs, fmt.Errorf("serving web-app pods dropped to %d (want at least %d)", minServing, MinServing))
-	}
-	return errors.Join(errs...)
+	return errors.Join(rollErr, served.finish(ctx, r))
 }
 
 // rollTo commits web-app's image tag (or reverts the probe's commit),
