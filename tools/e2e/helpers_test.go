@@ -1,21 +1,17 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/remotecommand"
 	"k8s.io/utils/ptr"
 )
 
@@ -42,25 +38,16 @@ func newNamespace(t *testing.T, prefix string) string {
 	return name
 }
 
+// restricted is the probes' Pod Security "restricted" context, with an
+// fsGroup for volume tests and a writable root for the app's /tmp.
 func restricted() (*corev1.PodSecurityContext, *corev1.SecurityContext) {
-	return &corev1.PodSecurityContext{
-			RunAsNonRoot:   ptr.To(true),
-			RunAsUser:      ptr.To(int64(65532)),
-			RunAsGroup:     ptr.To(int64(65532)),
-			FSGroup:        ptr.To(int64(65532)),
-			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
-		}, &corev1.SecurityContext{
-			AllowPrivilegeEscalation: ptr.To(false),
-			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
-		}
+	psc, sc := probe.RestrictedPod(), probe.RestrictedContainer()
+	psc.FSGroup = ptr.To(int64(65532))
+	sc.ReadOnlyRootFilesystem = nil
+	return psc, sc
 }
 
-func smallResources() corev1.ResourceRequirements {
-	return corev1.ResourceRequirements{
-		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
-		Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("200m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
-	}
-}
+func smallResources() corev1.ResourceRequirements { return probe.SmallResources() }
 
 // clientPod is a long-running busybox pod to exec probes from.
 func clientPod(name string, labels map[string]string) *corev1.Pod {
@@ -112,14 +99,7 @@ func waitPod(t *testing.T, ns, name string, timeout time.Duration, what string, 
 	return last
 }
 
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
+func podReady(p *corev1.Pod) bool { return probe.PodReady(p) }
 
 func waitDeploymentAvailable(t *testing.T, ns, name string, timeout time.Duration) *appsv1.Deployment {
 	t.Helper()
@@ -138,28 +118,12 @@ func waitDeploymentAvailable(t *testing.T, ns, name string, timeout time.Duratio
 	return last
 }
 
-// execIn runs a command in a pod's container like `kubectl exec` does
-// (API server -> kubelet -> containerd) and returns stdout, stderr, error.
+// execIn runs a command in a pod's only container like `kubectl exec`.
 func execIn(ns, pod string, cmd ...string) (string, string, error) {
-	req := clientset.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(pod).SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{Command: cmd, Stdout: true, Stderr: true}, scheme.ParameterCodec)
-	ex, err := remotecommand.NewSPDYExecutor(restConfig, "POST", req.URL())
-	if err != nil {
-		return "", "", err
-	}
-	var out, errb bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	err = ex.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: &out, Stderr: &errb})
-	return out.String(), errb.String(), err
+	return probes.Exec(context.Background(), ns, pod, "", cmd...)
 }
 
-// httpGet fetches url from inside a pod, bounded by seconds; busybox's own
-// wget -T crashes here (host-facts), so the timeout applet bounds it.
+// httpGet fetches url from inside a busybox pod, bounded by seconds.
 func httpGet(ns, pod, url string, seconds int) (string, error) {
-	out, errOut, err := execIn(ns, pod, busybox, "timeout", fmt.Sprint(seconds), busybox, "wget", "-q", "-O-", url)
-	if err != nil {
-		return out, fmt.Errorf("%w: %s", err, strings.TrimSpace(errOut))
-	}
-	return out, nil
+	return probes.HTTPGet(context.Background(), ns, pod, "", url, seconds)
 }

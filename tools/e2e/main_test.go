@@ -12,6 +12,7 @@ import (
 
 	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
 	"github.com/parallel-poc/orchestration/tools/internal/nodeimage"
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 	"github.com/parallel-poc/orchestration/tools/internal/up"
 	"github.com/parallel-poc/orchestration/tools/internal/verify"
 )
@@ -21,6 +22,9 @@ var (
 	clientset  *kubernetes.Clientset
 	restConfig *rest.Config
 	enabled    bool
+	// probes holds the post-sync probes' clients; its helpers serve the
+	// other tests too.
+	probes = probe.Env{Namespace: "parallel-poc", Images: probe.DefaultImages, Log: os.Stdout}
 )
 
 func TestMain(m *testing.M) {
@@ -57,6 +61,11 @@ func run(m *testing.M) int {
 		clientset, err = kubernetes.NewForConfig(restConfig)
 	}
 	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	probes.Git = probe.Git{Repo: root, Remote: "cluster", Branch: "main"}
+	if err := probes.Connect(restConfig); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 
@@ -15,17 +14,12 @@ import (
 func TestProbes(t *testing.T) {
 	requireCluster(t)
 	ctx := context.Background()
-	env := probe.Env{Namespace: "parallel-poc", Images: probe.DefaultImages, Log: os.Stdout,
-		Git: probe.Git{Repo: repoRoot, Remote: "cluster", Branch: "main"}}
-	if err := env.Connect(restConfig); err != nil {
-		t.Fatal(err)
-	}
-	if err := probe.Sweep(ctx, &env); err != nil {
+	if err := probe.Sweep(ctx, &probes); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range probe.All() {
 		t.Run(p.Name, func(t *testing.T) {
-			results := probe.Run(ctx, &env, []probe.Probe{p})
+			results := probe.Run(ctx, &probes, []probe.Probe{p})
 			var table strings.Builder
 			if err := probe.WriteText(&table, results); err != nil {
 				t.Fatal(err)
