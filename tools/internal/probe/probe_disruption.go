@@ -179,14 +179,20 @@ func (e *Env) servingAppPods(ctx context.Context) ([]corev1.Pod, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list web-app pods: %w", err)
 	}
+	return servingOf(list.Items), nil
+}
+
+// servingOf keeps the pods in rotation (Ready, not terminating), sorted
+// by name.
+func servingOf(pods []corev1.Pod) []corev1.Pod {
 	var out []corev1.Pod
-	for _, p := range list.Items {
+	for _, p := range pods {
 		if Serving(&p) {
 			out = append(out, p)
 		}
 	}
 	slices.SortFunc(out, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	return out
 }
 
 func (e *Env) evict(ctx context.Context, p corev1.Pod) error {

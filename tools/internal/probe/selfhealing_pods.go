@@ -3,7 +3,6 @@ package probe
 import (
 	"fmt"
 	"path"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -14,12 +13,9 @@ import (
 // servingPods names the pods in rotation (Ready, not terminating), sorted.
 func servingPods(pods []corev1.Pod) []string {
 	var out []string
-	for i := range pods {
-		if Serving(&pods[i]) {
-			out = append(out, pods[i].Name)
-		}
+	for _, p := range servingOf(pods) {
+		out = append(out, p.Name)
 	}
-	sort.Strings(out)
 	return out
 }
 
