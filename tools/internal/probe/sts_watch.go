@@ -8,11 +8,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/tools/cache"
-	watchtools "k8s.io/client-go/tools/watch"
 )
 
 // stsEvent is one pod event of a watch. Seq is its place in the stream:
@@ -87,64 +84,24 @@ func stsFindMember(events []stsEvent, name string, old types.UID) (stsMember, er
 type stsRecorder struct {
 	mu     sync.Mutex
 	events []stsEvent
-	err    error
-	cancel context.CancelFunc
-	done   chan struct{}
+	w      *podWatch
 }
 
 // stsRecord watches the pods of selector from resourceVersion rv.
 func (e *Env) stsRecord(ctx context.Context, ns, selector, rv string) (*stsRecorder, error) {
-	pods := e.Client.CoreV1().Pods(ns)
-	lw := &cache.ListWatch{WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-		o.LabelSelector = selector
-		return pods.Watch(ctx, o)
-	}}
-	wctx, cancel := context.WithCancel(ctx)
-	rw, err := watchtools.NewRetryWatcherWithContext(wctx, rv, lw)
+	s := &stsRecorder{}
+	w, err := e.watchPods(ctx, ns, selector, rv, s.add)
 	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("watch pods %s in %s: %w", selector, ns, err)
+		return nil, err
 	}
-	s := &stsRecorder{cancel: cancel, done: make(chan struct{})}
-	go s.loop(wctx, rw)
+	s.w = w
 	return s, nil
 }
 
-func (s *stsRecorder) loop(ctx context.Context, rw *watchtools.RetryWatcher) {
-	defer close(s.done)
-	defer rw.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev, ok := <-rw.ResultChan():
-			if !ok {
-				s.fail(fmt.Errorf("pod watch closed early"))
-				return
-			}
-			s.add(ev)
-		}
-	}
-}
-
-func (s *stsRecorder) fail(err error) {
+func (s *stsRecorder) add(t watch.EventType, p *corev1.Pod) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.err = err
-}
-
-func (s *stsRecorder) add(ev watch.Event) {
-	if ev.Type == watch.Error {
-		s.fail(fmt.Errorf("pod watch: %v", apiStatus(ev.Object)))
-		return
-	}
-	p, ok := ev.Object.(*corev1.Pod)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events = append(s.events, stsEvent{Seq: len(s.events), At: time.Now(), Type: ev.Type, Name: p.Name,
+	s.events = append(s.events, stsEvent{Seq: len(s.events), At: time.Now(), Type: t, Name: p.Name,
 		UID: p.UID, Ready: PodReady(p), Deleting: p.DeletionTimestamp != nil})
 }
 
@@ -152,17 +109,11 @@ func (s *stsRecorder) add(ev watch.Event) {
 func (s *stsRecorder) Events() ([]stsEvent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]stsEvent(nil), s.events...), s.err
+	return append([]stsEvent(nil), s.events...), s.w.Err()
 }
 
 // Stop ends the watch.
-func (s *stsRecorder) Stop() {
-	s.cancel()
-	select {
-	case <-s.done:
-	case <-time.After(5 * time.Second):
-	}
-}
+func (s *stsRecorder) Stop() { _ = s.w.stop() }
 
 // stsAllBack reports whether every name has a new pod that is Ready
 // in its latest event.

@@ -4,14 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/tools/cache"
-	watchtools "k8s.io/client-go/tools/watch"
 )
 
 // ReadyWatch counts the serving pods of a selector through a watch (not
@@ -23,79 +19,37 @@ type ReadyWatch struct {
 	serving map[string]bool
 	min     int
 	max     int
-	seen    bool
-	cancel  context.CancelFunc
-	done    chan struct{}
-	err     error
+	w       *podWatch
 	onEvent func(n int, pod, change string)
 }
 
 // WatchReady starts counting. onEvent (may be nil) is called on every
 // change of the count with the pod that changed it.
 func (e *Env) WatchReady(ctx context.Context, ns, selector string, onEvent func(n int, pod, change string)) (*ReadyWatch, error) {
-	pods := e.Client.CoreV1().Pods(ns)
-	list, err := pods.List(ctx, metav1.ListOptions{LabelSelector: selector})
+	list, err := e.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
 		return nil, fmt.Errorf("list pods %s in %s: %w", selector, ns, err)
 	}
-	w := &ReadyWatch{serving: map[string]bool{}, done: make(chan struct{}), onEvent: onEvent}
+	rw := &ReadyWatch{serving: map[string]bool{}, onEvent: onEvent}
 	for i := range list.Items {
-		w.serving[list.Items[i].Name] = Serving(&list.Items[i])
+		rw.serving[list.Items[i].Name] = Serving(&list.Items[i])
 	}
-	n := w.count()
-	w.min, w.max, w.seen = n, n, true
-	wctx, cancel := context.WithCancel(ctx)
-	w.cancel = cancel
-	lw := &cache.ListWatch{WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-		o.LabelSelector = selector
-		return pods.Watch(ctx, o)
-	}}
-	rw, err := watchtools.NewRetryWatcherWithContext(wctx, list.ResourceVersion, lw)
-	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("watch pods %s in %s: %w", selector, ns, err)
+	n := rw.count()
+	rw.min, rw.max = n, n
+	if rw.w, err = e.watchPods(ctx, ns, selector, list.ResourceVersion, rw.apply); err != nil {
+		return nil, err
 	}
-	go w.loop(wctx, rw)
-	return w, nil
+	return rw, nil
 }
 
 // Serving is the watch's notion of a pod in rotation.
 func Serving(p *corev1.Pod) bool { return p.DeletionTimestamp == nil && PodReady(p) }
 
-func (w *ReadyWatch) loop(ctx context.Context, rw *watchtools.RetryWatcher) {
-	defer close(w.done)
-	defer rw.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev, ok := <-rw.ResultChan():
-			if !ok {
-				w.mu.Lock()
-				w.err = fmt.Errorf("pod watch closed early")
-				w.mu.Unlock()
-				return
-			}
-			w.apply(ev)
-		}
-	}
-}
-
-func (w *ReadyWatch) apply(ev watch.Event) {
-	if ev.Type == watch.Error {
-		w.mu.Lock()
-		w.err = fmt.Errorf("pod watch: %v", apiStatus(ev.Object))
-		w.mu.Unlock()
-		return
-	}
-	p, ok := ev.Object.(*corev1.Pod)
-	if !ok {
-		return
-	}
+func (w *ReadyWatch) apply(t watch.EventType, p *corev1.Pod) {
 	w.mu.Lock()
 	before := w.serving[p.Name]
-	now := ev.Type != watch.Deleted && Serving(p)
-	if ev.Type == watch.Deleted {
+	now := t != watch.Deleted && Serving(p)
+	if t == watch.Deleted {
 		delete(w.serving, p.Name)
 	} else {
 		w.serving[p.Name] = now
@@ -112,13 +66,6 @@ func (w *ReadyWatch) apply(ev watch.Event) {
 	}
 }
 
-func apiStatus(o runtime.Object) string {
-	if s, ok := o.(*metav1.Status); ok {
-		return s.Message
-	}
-	return fmt.Sprintf("%T", o)
-}
-
 func (w *ReadyWatch) count() int {
 	n := 0
 	for _, s := range w.serving {
@@ -131,14 +78,10 @@ func (w *ReadyWatch) count() int {
 
 // Stop ends the watch and returns the fewest and most serving pods seen.
 func (w *ReadyWatch) Stop() (minServing, maxServing int, err error) {
-	w.cancel()
-	select {
-	case <-w.done:
-	case <-time.After(5 * time.Second):
-	}
+	err = w.w.stop()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.min, w.max, w.err
+	return w.min, w.max, err
 }
 
 // Now is the current number of serving pods.
