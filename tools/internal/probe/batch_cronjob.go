@@ -1,0 +1,188 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
+)
+
+// batchCheckCronJob: the most recent scheduled run happened (its Job
+// created within startingDeadlineSeconds and Complete), waiting for the
+// first one on a young cluster, and the kept Jobs respect the limits.
+func batchCheckCronJob(ctx context.Context, e *Env, r *Result) error {
+	cj, err := e.Client.BatchV1().CronJobs(e.Namespace).Get(ctx, batchCronJobName, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get CronJob %s: %w", batchCronJobName, err)
+	}
+	sched, err := cronSchedule(cj.Spec.Schedule, cj.Spec.TimeZone)
+	if err != nil {
+		return fmt.Errorf("CronJob %s: %w", cj.Name, err)
+	}
+	now := time.Now()
+	latest, next, due := cronTimes(sched, cj.CreationTimestamp.Time, now)
+	r.Figure("CronJob schedule", "%q tz %s, created %s, %d runs due so far, next %s",
+		cj.Spec.Schedule, ptr.Deref(cj.Spec.TimeZone, "(controller's)"), cj.CreationTimestamp.UTC().Format(time.TimeOnly), due, next.UTC().Format(time.TimeOnly))
+	if latest.IsZero() {
+		if wait := time.Until(next); wait > batchMaxWait {
+			return fmt.Errorf("CronJob %s: no run due yet since its creation at %s and the next, %s, is %s away (more than %s)",
+				cj.Name, cj.CreationTimestamp.UTC().Format(time.RFC3339), next.UTC().Format(time.RFC3339), wait.Round(time.Second), batchMaxWait)
+		}
+		r.Event("no run due yet: waiting %s for %s", time.Until(next).Round(time.Second), next.UTC().Format(time.TimeOnly))
+		latest, due = next, due+1
+	}
+	err = batchCheckRun(ctx, e, r, cj, latest)
+	return errors.Join(err, batchCheckHistory(ctx, e, r, cj.Name, due))
+}
+
+// batchCheckRun finds the Job of the scheduled time t, checks it was
+// created within the starting deadline and waits for it to finish.
+func batchCheckRun(ctx context.Context, e *Env, r *Result, cj *batchv1.CronJob, t time.Time) error {
+	deadline := time.Duration(ptr.Deref(cj.Spec.StartingDeadlineSeconds, 0)) * time.Second
+	lag := batchControllerLag
+	if deadline > 0 && deadline < lag {
+		lag = deadline
+	}
+	j, err := batchWaitJobFor(ctx, e.Client, e.Namespace, cj, t, time.Until(t.Add(lag)))
+	if err != nil {
+		return err
+	}
+	late := j.CreationTimestamp.Sub(t)
+	r.Event("Job %s for %s created %s after its scheduled time", j.Name, t.UTC().Format(time.TimeOnly), late)
+	// creationTimestamp has second resolution, hence the extra second.
+	if deadline > 0 && late > deadline+time.Second {
+		return fmt.Errorf("Job %s for %s was created %s late, beyond startingDeadlineSeconds %s", j.Name, t.UTC().Format(time.RFC3339), late, deadline)
+	}
+	j, err = batchWaitFinished(ctx, e, j, r)
+	if err != nil {
+		return err
+	}
+	if err := batchCheckLastSchedule(ctx, e, cj.Name, t); err != nil {
+		return err
+	}
+	r.Figure("CronJob run "+t.UTC().Format(time.TimeOnly), "Job %s created +%s, Complete in %s", j.Name, late, batchJobDuration(j))
+	return nil
+}
+
+// batchWaitJobFor polls the CronJob's Jobs until the one stamped with
+// scheduled time t exists, for at most within (at least one look).
+func batchWaitJobFor(ctx context.Context, c kubernetes.Interface, ns string, cj *batchv1.CronJob, t time.Time, within time.Duration) (*batchv1.Job, error) {
+	var found *batchv1.Job
+	var seen []string
+	err := wait.PollUntilContextTimeout(ctx, 2*time.Second, max(within, time.Second), true, func(ctx context.Context) (bool, error) {
+		jobs, err := batchOwnedJobs(ctx, c, ns, cj)
+		if err != nil {
+			return false, err
+		}
+		seen = seen[:0]
+		for i := range jobs {
+			at, err := cronScheduledAt(&jobs[i])
+			if err != nil {
+				return false, err
+			}
+			seen = append(seen, jobs[i].Name+"@"+at.UTC().Format(time.TimeOnly))
+			if at.Equal(t) {
+				found = &jobs[i]
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if found == nil {
+		return nil, fmt.Errorf("CronJob %s: no Job for the run scheduled at %s (Jobs kept: %v; status.lastScheduleTime %s): %v",
+			cj.Name, t.UTC().Format(time.RFC3339), seen, batchTime(cj.Status.LastScheduleTime), err)
+	}
+	return found, nil
+}
+
+func batchTime(t *metav1.Time) string {
+	if t == nil {
+		return "unset"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// batchOwnedJobs lists the Jobs the CronJob controls.
+func batchOwnedJobs(ctx context.Context, c kubernetes.Interface, ns string, cj *batchv1.CronJob) ([]batchv1.Job, error) {
+	list, err := c.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list Jobs: %w", err)
+	}
+	var out []batchv1.Job
+	for _, j := range list.Items {
+		if ref := metav1.GetControllerOf(&j); ref != nil && ref.UID == cj.UID {
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
+// batchWaitFinished polls the Job until it is Complete or Failed, bounded
+// by its activeDeadlineSeconds (plus a minute) or 10 minutes.
+func batchWaitFinished(ctx context.Context, e *Env, j *batchv1.Job, r *Result) (*batchv1.Job, error) {
+	limit := 10 * time.Minute
+	if d := j.Spec.ActiveDeadlineSeconds; d != nil {
+		limit = time.Duration(*d)*time.Second + time.Minute
+	}
+	last := j
+	_ = wait.PollUntilContextTimeout(ctx, 2*time.Second, limit, true, func(ctx context.Context) (bool, error) {
+		got, err := e.Client.BatchV1().Jobs(e.Namespace).Get(ctx, j.Name, metav1.GetOptions{})
+		if err == nil {
+			last = got
+		}
+		return h1JobFinished(last) != "", nil
+	})
+	switch h1JobFinished(last) {
+	case "Complete":
+		r.Event("Job %s Complete", last.Name)
+		return last, nil
+	case "Failed":
+		return last, fmt.Errorf("CronJob run Job %s Failed: conditions %s, %d failed pods%s", last.Name, batchConditions(last), last.Status.Failed, batchJobWhy(ctx, e, last))
+	}
+	return last, fmt.Errorf("CronJob run Job %s not finished after %s: active %d, conditions %s", last.Name, limit, last.Status.Active, batchConditions(last))
+}
+
+// batchCheckLastSchedule: the controller's own record agrees.
+func batchCheckLastSchedule(ctx context.Context, e *Env, name string, t time.Time) error {
+	cj, err := e.Client.BatchV1().CronJobs(e.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get CronJob %s: %w", name, err)
+	}
+	if last := cj.Status.LastScheduleTime; last == nil || !last.Time.Equal(t) {
+		return fmt.Errorf("CronJob %s status.lastScheduleTime %s, want the most recent scheduled time %s", name, batchTime(last), t.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// batchCheckHistory: the finished Jobs kept never exceed the limits.
+// due says whether the limit could have been reached yet, so the figure
+// tells whether pruning was exercised at all.
+func batchCheckHistory(ctx context.Context, e *Env, r *Result, name string, due int) error {
+	cj, err := e.Client.BatchV1().CronJobs(e.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get CronJob %s: %w", name, err)
+	}
+	jobs, err := batchOwnedJobs(ctx, e.Client, e.Namespace, cj)
+	if err != nil {
+		return err
+	}
+	ok, failed, active := historyCounts(jobs)
+	okLimit := int(ptr.Deref(cj.Spec.SuccessfulJobsHistoryLimit, 3))
+	failLimit := int(ptr.Deref(cj.Spec.FailedJobsHistoryLimit, 1))
+	vacuous := ""
+	if due <= okLimit && due <= failLimit {
+		vacuous = " (too few runs for a limit to bite yet)"
+	}
+	r.Figure("CronJob history", "%d successful kept (limit %d), %d failed (limit %d), %d active; %d runs so far%s",
+		ok, okLimit, failed, failLimit, active, due, vacuous)
+	if ok > okLimit || failed > failLimit {
+		return fmt.Errorf("CronJob %s keeps %d successful and %d failed Jobs, limits %d and %d", name, ok, failed, okLimit, failLimit)
+	}
+	return nil
+}
