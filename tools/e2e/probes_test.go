@@ -2,8 +2,12 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
@@ -13,7 +17,7 @@ import (
 // disturb the app on purpose), and logs each probe's table.
 func TestProbes(t *testing.T) {
 	requireCluster(t)
-	ctx := context.Background()
+	ctx := probeContext(t)
 	if err := probe.Sweep(ctx, &probes); err != nil {
 		t.Fatal(err)
 	}
@@ -31,3 +35,22 @@ func TestProbes(t *testing.T) {
 		})
 	}
 }
+
+// probeContext ends on SIGINT/SIGTERM and a few minutes before the test
+// binary's -timeout would panic: either way probe.Run then skips the
+// remaining probes but still runs the current one's clean-ups (uncordon,
+// git restore, deletes), which a panic or a kill would not.
+func probeContext(t *testing.T) context.Context {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	t.Cleanup(stop)
+	if d, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-cleanupReserve))
+		t.Cleanup(cancel)
+	}
+	return ctx
+}
+
+// cleanupReserve is left for the clean-ups of the probe running when the
+// deadline comes: restoring git waits for Flux (up to 5 minutes).
+const cleanupReserve = 6 * time.Minute

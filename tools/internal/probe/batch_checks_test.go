@@ -149,19 +149,38 @@ func TestBatchCheckHistory(t *testing.T) {
 	}
 	c := fake.NewClientset(cj, &objs[0], &objs[1], &objs[2], &objs[3])
 	e := &Env{Client: c, Namespace: "ns"}
+	batchPruneWait = time.Millisecond
 	r := &Result{}
-	if err := batchCheckHistory(context.Background(), e, r, batchCronJobName, 3); err != nil {
+	first := utc("2026-11-27T16:20:00Z")
+	if err := batchCheckHistory(context.Background(), e, r, batchCronJobName, 4, first); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(r.Figures[0].Value, "2 successful kept (limit 2), 1 failed (limit 1)") {
-		t.Errorf("figure = %s", r.Figures[0].Value)
+	if v := r.Figures[0].Value; !strings.Contains(v, "2 successful kept (limit 2), 1 failed (limit 1)") || !strings.Contains(v, "first run's Job (16:20:00) was pruned") {
+		t.Errorf("figure = %s", v)
+	}
+	r = &Result{}
+	if err := batchCheckHistory(context.Background(), e, r, batchCronJobName, 2, first); err != nil || !strings.Contains(r.Figures[0].Value, "too few runs") {
+		t.Errorf("young CronJob: err %v, figure %s", err, r.Figures[0].Value)
 	}
 	extra := cronJobRun("r0", "cj1", "2026-11-27T16:20:00Z", batchv1.JobComplete)
 	if _, err := c.BatchV1().Jobs("ns").Create(context.Background(), extra, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := batchCheckHistory(context.Background(), e, &Result{}, batchCronJobName, 4); err == nil {
+	if err := batchCheckHistory(context.Background(), e, &Result{}, batchCronJobName, 4, first); err == nil {
 		t.Error("3 successful Jobs kept under a limit of 2 accepted")
+	}
+}
+
+func TestCronNth(t *testing.T) {
+	s, err := cronSchedule("*/2 * * * *", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := utc("2026-11-27T16:01:30Z")
+	for n, want := range map[int]string{1: "2026-11-27T16:02:00Z", 4: "2026-11-27T16:08:00Z"} {
+		if got := cronNth(s, created, n); !got.Equal(utc(want)) {
+			t.Errorf("run %d = %s, want %s", n, got.UTC(), want)
+		}
 	}
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	batchv1 "k8s.io/api/batch/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -38,7 +40,33 @@ func batchCheckCronJob(ctx context.Context, e *Env, r *Result) error {
 		latest, due = next, due+1
 	}
 	err = batchCheckRun(ctx, e, r, cj, latest)
-	return errors.Join(err, batchCheckHistory(ctx, e, r, cj.Name, due))
+	okLimit := int(ptr.Deref(cj.Spec.SuccessfulJobsHistoryLimit, 3))
+	if err == nil && due <= okLimit {
+		// On a young cluster the limit has not had to remove anything
+		// yet: wait for the run that makes it bite.
+		nth := cronNth(sched, cj.CreationTimestamp.Time, okLimit+1)
+		if wait := time.Until(nth); wait > batchMaxWait {
+			return fmt.Errorf("CronJob %s: only %d runs due so far, the history limit %d is not exercised before run %d at %s, %s away (more than %s)",
+				cj.Name, due, okLimit, okLimit+1, nth.UTC().Format(time.RFC3339), wait.Round(time.Second), batchMaxWait)
+		}
+		r.Event("%d runs so far: waiting %s for run %d at %s, which the successful-history limit %d must prune after",
+			due, time.Until(nth).Round(time.Second), okLimit+1, nth.UTC().Format(time.TimeOnly), okLimit)
+		err, due = batchCheckRun(ctx, e, r, cj, nth), okLimit+1
+	}
+	first := cronNth(sched, cj.CreationTimestamp.Time, 1)
+	return errors.Join(err, batchCheckHistory(ctx, e, r, cj.Name, due, first))
+}
+
+// batchPruneWait is how long the controller gets to prune after a run.
+var batchPruneWait = 30 * time.Second
+
+// cronNth is the n-th scheduled time after since (n >= 1).
+func cronNth(s cron.Schedule, since time.Time, n int) time.Time {
+	t := since
+	for range n {
+		t = s.Next(t)
+	}
+	return t
 }
 
 // batchCheckRun finds the Job of the scheduled time t, checks it was
@@ -162,27 +190,42 @@ func batchCheckLastSchedule(ctx context.Context, e *Env, name string, t time.Tim
 
 // batchCheckHistory: the finished Jobs kept never exceed the limits.
 // due says whether the limit could have been reached yet, so the figure
-// tells whether pruning was exercised at all.
-func batchCheckHistory(ctx context.Context, e *Env, r *Result, name string, due int) error {
-	cj, err := e.Client.BatchV1().CronJobs(e.Namespace).Get(ctx, name, metav1.GetOptions{})
-	if err != nil {
-		return fmt.Errorf("get CronJob %s: %w", name, err)
-	}
-	jobs, err := batchOwnedJobs(ctx, e.Client, e.Namespace, cj)
-	if err != nil {
-		return err
-	}
-	ok, failed, active := historyCounts(jobs)
-	okLimit := int(ptr.Deref(cj.Spec.SuccessfulJobsHistoryLimit, 3))
-	failLimit := int(ptr.Deref(cj.Spec.FailedJobsHistoryLimit, 1))
-	vacuous := ""
-	if due <= okLimit && due <= failLimit {
-		vacuous = " (too few runs for a limit to bite yet)"
+// tells whether pruning was exercised at all; first is the CronJob's
+// first scheduled run, whose Job pruning removes first. The controller
+// prunes when it sees a Job finish, so a count above the limit gets a
+// few seconds to come down.
+func batchCheckHistory(ctx context.Context, e *Env, r *Result, name string, due int, first time.Time) error {
+	var ok, failed, active, okLimit, failLimit int
+	var firstKept bool
+	err := wait.PollUntilContextTimeout(ctx, 2*time.Second, batchPruneWait, true, func(ctx context.Context) (bool, error) {
+		cj, err := e.Client.BatchV1().CronJobs(e.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, fmt.Errorf("get CronJob %s: %w", name, err)
+		}
+		jobs, err := batchOwnedJobs(ctx, e.Client, e.Namespace, cj)
+		if err != nil {
+			return false, err
+		}
+		ok, failed, active = historyCounts(jobs)
+		okLimit = int(ptr.Deref(cj.Spec.SuccessfulJobsHistoryLimit, 3))
+		failLimit = int(ptr.Deref(cj.Spec.FailedJobsHistoryLimit, 1))
+		firstKept = slices.ContainsFunc(jobs, func(j batchv1.Job) bool {
+			at, err := cronScheduledAt(&j)
+			return err == nil && at.Equal(first)
+		})
+		return ok <= okLimit && failed <= failLimit, nil
+	})
+	note := ""
+	switch {
+	case due <= okLimit:
+		note = " (too few runs for the successful limit to bite yet)"
+	case !firstKept:
+		note = fmt.Sprintf("; the first run's Job (%s) was pruned", first.UTC().Format(time.TimeOnly))
 	}
 	r.Figure("CronJob history", "%d successful kept (limit %d), %d failed (limit %d), %d active; %d runs so far%s",
-		ok, okLimit, failed, failLimit, active, due, vacuous)
+		ok, okLimit, failed, failLimit, active, due, note)
 	if ok > okLimit || failed > failLimit {
-		return fmt.Errorf("CronJob %s keeps %d successful and %d failed Jobs, limits %d and %d", name, ok, failed, okLimit, failLimit)
+		return fmt.Errorf("CronJob %s keeps %d successful and %d failed Jobs %s after its last run, limits %d and %d", name, ok, failed, batchPruneWait, okLimit, failLimit)
 	}
-	return nil
+	return err
 }

@@ -79,6 +79,10 @@ func (e *Env) Defer(what string, fn func(context.Context) error) {
 	e.cleanups = append(e.cleanups, cleanup{what, fn})
 }
 
+// cleanup runs the registered clean-ups, newest first, each with a
+// budget of its own: one that waits long (Flux restoring git, a node
+// coming back) must not starve the deletes after it. ctx should not be
+// cancelled by an interrupt (see Run).
 func (e *Env) cleanup(ctx context.Context) []string {
 	e.mu.Lock()
 	cs := e.cleanups
@@ -86,7 +90,10 @@ func (e *Env) cleanup(ctx context.Context) []string {
 	e.mu.Unlock()
 	var errs []string
 	for i := len(cs) - 1; i >= 0; i-- {
-		if err := cs[i].fn(ctx); err != nil {
+		cctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
+		err := cs[i].fn(cctx)
+		cancel()
+		if err != nil {
 			errs = append(errs, fmt.Sprintf("%s: %v", cs[i].what, err))
 		}
 	}
@@ -133,8 +140,30 @@ func Sweep(ctx context.Context, e *Env) error {
 		metav1.DeleteOptions{GracePeriodSeconds: &now}, sel)))
 	errs = append(errs, ignoreNotFound(e.Client.NetworkingV1().NetworkPolicies(e.Namespace).DeleteCollection(ctx,
 		metav1.DeleteOptions{}, sel)))
+	errs = append(errs, sweepCordons(ctx, e))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sweep leftovers of earlier probe runs: %w", err)
 	}
 	return nil
+}
+
+// CordonedByAnnotation marks a node a probe cordoned, so that a run
+// killed before its uncordon (SIGKILL, a test binary's timeout panic) is
+// undone by the next run's Sweep instead of leaving the node cordoned.
+const CordonedByAnnotation = "probe.parallel-poc.io/cordoned-by"
+
+// sweepCordons uncordons the nodes an earlier run cordoned.
+func sweepCordons(ctx context.Context, e *Env) error {
+	nodes, err := e.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list nodes: %w", err)
+	}
+	var errs []error
+	for _, n := range nodes.Items {
+		if by, ok := n.Annotations[CordonedByAnnotation]; ok {
+			fmt.Fprintf(e.Log, " • uncordoning %s, cordoned by an earlier run of probe %s\n", n.Name, by)
+			errs = append(errs, e.setUnschedulable(ctx, n.Name, false))
+		}
+	}
+	return errors.Join(errs...)
 }

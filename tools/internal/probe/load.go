@@ -23,6 +23,9 @@ type LoadSpec struct {
 	Rate   int           // requests per second
 	Max    time.Duration // upper bound; Stop ends it earlier
 	Labels map[string]string
+	// AvoidNode keeps the generator off a node the probe is about to
+	// drain: evicting the instrument would end the traffic early.
+	AvoidNode string
 }
 
 // Load is a running load generator pod: tools/loadgen, the repository's
@@ -30,6 +33,7 @@ type LoadSpec struct {
 type Load struct {
 	e       *Env
 	ns, pod string
+	Node    string // where the generator runs
 	Started time.Time
 	done    chan struct{}
 	started chan loadgen.Started
@@ -64,10 +68,14 @@ func (e *Env) StartLoad(ctx context.Context, spec LoadSpec) (*Load, error) {
 	}
 	pod.Spec.Containers[0].Resources.Limits[corev1.ResourceCPU] = *resourceCPU("500m")
 	pod.Spec.Containers[0].Resources.Limits[corev1.ResourceMemory] = *resourceMem("128Mi")
-	if _, err := e.StartPod(ctx, e.Namespace, pod, 2*time.Minute); err != nil {
+	if spec.AvoidNode != "" {
+		pod.Spec.Affinity = avoidNode(spec.AvoidNode)
+	}
+	running, err := e.StartPod(ctx, e.Namespace, pod, 2*time.Minute)
+	if err != nil {
 		return nil, fmt.Errorf("load generator: %w", err)
 	}
-	l := &Load{e: e, ns: e.Namespace, pod: name, Started: time.Now(), done: make(chan struct{}), started: make(chan loadgen.Started, 1)}
+	l := &Load{e: e, ns: e.Namespace, pod: name, Node: running.Spec.NodeName, Started: time.Now(), done: make(chan struct{}), started: make(chan loadgen.Started, 1)}
 	logs, err := e.Client.CoreV1().Pods(l.ns).GetLogs(name, &corev1.PodLogOptions{Container: "loadgen", Follow: true}).Stream(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("follow load generator %s: %w", name, err)
@@ -150,4 +158,13 @@ func (l *Load) failureTimes(r *Result, res loadgen.Result) string {
 		parts = append(parts, fmt.Sprintf("%.1fs", t.Sub(r.start).Seconds()))
 	}
 	return strings.Join(parts, " ")
+}
+
+// avoidNode is a required node affinity away from node.
+func avoidNode(node string) *corev1.Affinity {
+	return &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+		RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+			MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpNotIn, Values: []string{node}}},
+		}}},
+	}}
 }

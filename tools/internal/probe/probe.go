@@ -32,6 +32,9 @@ type Result struct {
 	Failure string `json:"failure,omitempty"`
 	// Timeline is the sequence of samples or events the verdict rests on.
 	Timeline []string `json:"timeline,omitempty"`
+	// ShowTimeline prints the timeline in the table on a pass too: for
+	// probes whose figures are the timeline (the HPA's samples).
+	ShowTimeline bool `json:"-"`
 	// CleanupErrors lists what could not be removed; any fails the probe.
 	CleanupErrors []string `json:"cleanup_errors,omitempty"`
 
@@ -84,8 +87,8 @@ func Select(all []Probe, names []string) ([]Probe, error) {
 	return out, nil
 }
 
-// cleanupTimeout bounds the clean-up of one probe, which runs on a
-// context of its own so that an interrupt does not skip it.
+// cleanupTimeout bounds each clean-up of a probe; they run on a context
+// an interrupt does not cancel, so that it does not skip them.
 const cleanupTimeout = 3 * time.Minute
 
 // Run executes the probes one after another and returns their results.
@@ -103,9 +106,7 @@ func Run(ctx context.Context, e *Env, probes []Probe) []Result {
 		fmt.Fprintf(e.Log, " • %s: %s ...\n", p.Name, p.Title)
 		pe := e.forProbe(p.Name)
 		err := runSafely(ctx, p, pe, &r)
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		r.CleanupErrors = pe.cleanup(cctx)
-		cancel()
+		r.CleanupErrors = pe.cleanup(context.WithoutCancel(ctx))
 		r.Seconds = time.Since(r.start).Seconds()
 		switch {
 		case err != nil:

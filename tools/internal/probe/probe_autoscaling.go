@@ -25,6 +25,10 @@ const (
 	cpuLoadMax     = 6 * time.Minute
 	scaleUpBound   = 5 * time.Minute
 	hpaSampleEvery = 5 * time.Second
+	// criterionCPU and criterionFloor are the success criterion: scale out
+	// above 50% CPU from 3 replicas.
+	criterionCPU   = 50
+	criterionFloor = 3
 )
 
 // probeAutoscaling drives web-app's CPU above the HPA's target with the
@@ -42,6 +46,12 @@ func probeAutoscaling(ctx context.Context, e *Env, r *Result) error {
 		return fmt.Errorf("HPA %s has no cpu Utilization metric to drive", hpaName)
 	}
 	floor := ptr.Deref(hpa.Spec.MinReplicas, 1)
+	// The criterion is fixed, not whatever the live object says: a drifted
+	// HPA (another target, another floor) must fail here, not be proven.
+	if target != criterionCPU || floor != criterionFloor {
+		return fmt.Errorf("HPA %s targets cpu %d%% with minReplicas %d; the criterion is %d%% from %d replicas", hpaName, target, floor, criterionCPU, criterionFloor)
+	}
+	r.ShowTimeline = true
 	up, down := scaleRules(hpa.Spec.Behavior, true), scaleRules(hpa.Spec.Behavior, false)
 	r.Figure("target", "cpu %d%% of request; replicas %d..%d; scale-down window %ds", target, floor, hpa.Spec.MaxReplicas, *down.StabilizationWindowSeconds)
 

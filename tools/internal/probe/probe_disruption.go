@@ -45,19 +45,26 @@ func probeDisruption(ctx context.Context, e *Env, r *Result) error {
 	// By ClusterIP: the drain may evict CoreDNS, and a failed lookup is
 	// not what this probe is about.
 	target := fmt.Sprintf("http://%s/", svc.Spec.ClusterIP)
-	served, err := e.serveUnderLoad(ctx, r, "drain", target, drainRate, drainLoadMax, 3*time.Second)
+	node, err := e.nodeToDrain(ctx)
 	if err != nil {
 		return err
 	}
-
-	refusal := e.refusedSecondEviction(ctx, r)
-	drain := e.drainOneNode(ctx, r)
-	return errors.Join(refusal, drain, served.finish(ctx, r))
+	served, err := e.serveUnderLoad(ctx, r, LoadSpec{Name: "drain", Target: target, Rate: drainRate, Max: drainLoadMax, AvoidNode: node}, 3*time.Second)
+	if err != nil {
+		return err
+	}
+	// The drain starts while the budget is spent: the first eviction's
+	// replacement is not Ready yet, so the drain must wait for it.
+	if err := e.refusedSecondEviction(ctx, r, node); err != nil {
+		return errors.Join(err, served.finish(ctx, r))
+	}
+	return errors.Join(e.drainOneNode(ctx, r, node), served.finish(ctx, r))
 }
 
-// refusedSecondEviction evicts one web-app pod (allowed: one disruption)
-// and at once a second one, which the budget must refuse with 429.
-func (e *Env) refusedSecondEviction(ctx context.Context, r *Result) error {
+// refusedSecondEviction evicts one web-app pod off node (allowed: one
+// disruption) and at once one on node, which web-app-pdb must refuse
+// with 429 naming itself.
+func (e *Env) refusedSecondEviction(ctx context.Context, r *Result, node string) error {
 	pods, err := e.servingAppPods(ctx)
 	if err != nil {
 		return err
@@ -65,31 +72,68 @@ func (e *Env) refusedSecondEviction(ctx context.Context, r *Result) error {
 	if len(pods) < 3 {
 		return fmt.Errorf("want 3 serving web-app pods to start from, have %d", len(pods))
 	}
-	if err := e.evict(ctx, pods[0]); err != nil {
-		return fmt.Errorf("first eviction of %s (the budget allows one): %w", pods[0].Name, err)
+	first, second := pickEvictions(pods, node)
+	if second == nil {
+		return fmt.Errorf("no serving web-app pod on %s to evict second", node)
 	}
-	r.Event("evicted %s (allowed)", pods[0].Name)
-	err = e.evict(ctx, pods[1])
+	if err := e.evict(ctx, *first); err != nil {
+		return fmt.Errorf("first eviction of %s (the budget allows one): %w", first.Name, err)
+	}
+	r.Event("evicted %s on %s (allowed)", first.Name, first.Spec.NodeName)
+	err = e.evict(ctx, *second)
 	if err == nil {
-		return fmt.Errorf("second eviction of %s was accepted while %s's replacement was not Ready: the budget did not hold", pods[1].Name, pods[0].Name)
+		return fmt.Errorf("second eviction of %s was accepted while %s's replacement was not Ready: the budget did not hold", second.Name, first.Name)
 	}
-	if !apierrors.IsTooManyRequests(err) || !strings.Contains(err.Error(), "disruption budget") {
-		return fmt.Errorf("second eviction of %s: want 429 naming the disruption budget, got %v", pods[1].Name, err)
+	budget, why := refusingBudget(err)
+	if !apierrors.IsTooManyRequests(err) || budget != pdbName {
+		return fmt.Errorf("second eviction of %s: want 429 with a cause naming %s, got %v (budget %q)", second.Name, pdbName, err, budget)
 	}
-	r.Event("second eviction refused: %v", err)
-	r.Figure("second eviction", "429: %v", err)
-	_, err = e.WaitDeploymentAvailable(ctx, e.Namespace, appDeployment, 3*time.Minute)
-	return err
+	r.Event("second eviction refused: %v: %s", err, why)
+	r.Figure("second eviction", "429 %s", why)
+	return nil
 }
 
-// drainOneNode drains a worker that hosts web-app but not the database
-// member web-app's readiness depends on, then uncordons it (also on
-// failure: the uncordon is a clean-up).
-func (e *Env) drainOneNode(ctx context.Context, r *Result) error {
-	node, err := e.nodeToDrain(ctx)
-	if err != nil {
-		return err
+// pickEvictions is the pod to evict first (off node where there is one)
+// and the one on node to be refused.
+func pickEvictions(serving []corev1.Pod, node string) (first, second *corev1.Pod) {
+	for i := range serving {
+		if serving[i].Spec.NodeName == node && second == nil {
+			second = &serving[i]
+		}
 	}
+	for i := range serving {
+		p := &serving[i]
+		if p != second && (first == nil || (first.Spec.NodeName == node && p.Spec.NodeName != node)) {
+			first = p
+		}
+	}
+	return first, second
+}
+
+// refusingBudget is the PodDisruptionBudget an eviction refusal names:
+// the API server adds a cause of type DisruptionBudget whose message
+// reads "The disruption budget <name> needs <n> healthy pods ...".
+func refusingBudget(err error) (name, message string) {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) || status.Status().Details == nil {
+		return "", ""
+	}
+	for _, c := range status.Status().Details.Causes {
+		if c.Type != policyv1.DisruptionBudgetCause {
+			continue
+		}
+		if f := strings.Fields(strings.TrimPrefix(c.Message, "The disruption budget ")); len(f) > 0 {
+			return f[0], c.Message
+		}
+	}
+	return "", ""
+}
+
+// drainOneNode drains node the way kubectl drain does, then uncordons it
+// (also on failure: the uncordon is a clean-up). Started while the budget
+// is spent, it must see web-app-pdb refuse its web-app evictions until
+// the budget allows one.
+func (e *Env) drainOneNode(ctx context.Context, r *Result, node string) error {
 	if err := e.setUnschedulable(ctx, node, true); err != nil {
 		return err
 	}
@@ -112,7 +156,9 @@ func (e *Env) drainOneNode(ctx context.Context, r *Result) error {
 			pending = append(pending, p)
 		}
 	}
-	refusals, apps := 0, 0
+	refusals := map[string]int{}
+	apps, evicted := 0, 0
+	var appEvictedAfter time.Duration
 	deadline := time.Now().Add(drainTimeout)
 	for len(pending) > 0 {
 		var next []corev1.Pod
@@ -121,11 +167,14 @@ func (e *Env) drainOneNode(ctx context.Context, r *Result) error {
 			switch {
 			case err == nil || apierrors.IsNotFound(err):
 				r.Event("evicted %s/%s", p.Namespace, p.Name)
+				evicted++
 				if p.Namespace == e.Namespace && p.Labels["app"] == "web" {
 					apps++
+					appEvictedAfter = time.Since(start)
 				}
 			case apierrors.IsTooManyRequests(err):
-				refusals++
+				budget, _ := refusingBudget(err)
+				refusals[budget]++
 				next = append(next, p)
 			default:
 				return fmt.Errorf("drain %s: evict %s/%s: %w", node, p.Namespace, p.Name, err)
@@ -142,7 +191,11 @@ func (e *Env) drainOneNode(ctx context.Context, r *Result) error {
 	if err := e.waitNoAppPodsOn(ctx, node); err != nil {
 		return err
 	}
-	r.Figure("drain", "%s: %d pods evicted (%d web-app) in %.1fs, %d refusals by a budget retried", node, len(all.Items), apps, time.Since(start).Seconds(), refusals)
+	r.Figure("drain", "%s: %d pods evicted (%d web-app) in %.1fs; refusals retried: %v", node, evicted, apps, time.Since(start).Seconds(), refusals)
+	if refusals[pdbName] == 0 {
+		return fmt.Errorf("drain of %s evicted web-app without one refusal by %s although it began with the budget spent: the budget did not pace it", node, pdbName)
+	}
+	r.Figure("drain paced", "web-app evicted %.1fs into the drain, after %d refusals by %s", appEvictedAfter.Seconds(), refusals[pdbName], pdbName)
 	return nil
 }
 
@@ -218,8 +271,14 @@ func drainable(p *corev1.Pod) bool {
 	return true
 }
 
+// setUnschedulable cordons or uncordons node, marking a cordon as the
+// probe's (CordonedByAnnotation) so that Sweep can undo it.
 func (e *Env) setUnschedulable(ctx context.Context, node string, on bool) error {
-	patch := fmt.Sprintf(`{"spec":{"unschedulable":%t}}`, on)
+	mark := "null"
+	if on {
+		mark = fmt.Sprintf("%q", e.probe)
+	}
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%s}},"spec":{"unschedulable":%t}}`, CordonedByAnnotation, mark, on)
 	if _, err := e.Client.CoreV1().Nodes().Patch(ctx, node, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		return fmt.Errorf("set %s unschedulable=%t: %w", node, on, err)
 	}

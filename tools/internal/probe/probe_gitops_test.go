@@ -58,7 +58,8 @@ func h2Ready(status, msg string) []any {
 
 func h2GitRepo(sha string) *unstructured.Unstructured {
 	u := h2FluxObj("GitRepository", "flux-system", map[string]any{
-		"artifact": map[string]any{"revision": "main@sha1:" + sha}, "conditions": h2Ready("True", "stored"),
+		"observedGeneration": int64(1),
+		"artifact":           map[string]any{"revision": "main@sha1:" + sha}, "conditions": h2Ready("True", "stored"),
 	}, map[string]any{})
 	return &u
 }

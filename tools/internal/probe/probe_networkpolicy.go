@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // npTimeout bounds every attempt of this probe: a connection a policy
@@ -54,16 +55,53 @@ func npIngress(ctx context.Context, e *Env, r *Result) error {
 				return err
 			}
 		}
+		blocked := true
 		for i, url := range urls {
 			a := e.h1Get(ctx, e.Namespace, pod.Name, "client", url, npTimeout)
 			label := []string{"Service", "pod " + target.Name}[i]
 			r.Figure(fmt.Sprintf("%s -> web-app %s", role, label), "%s", a)
 			r.Event("%s GET %s: %s", role, url, a)
-			errs = append(errs, npJudgeIngress(role, url, a))
+			err := npJudgeIngress(role, url, a)
+			blocked = blocked && err == nil
+			errs = append(errs, err)
+		}
+		if role == "hacker" && blocked {
+			errs = append(errs, npRelabelAdmits(ctx, e, r, pod.Name, urls))
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// npRelabelAdmits is the control on the hacker's own pod: relabelled
+// app=frontend, the same pod must reach the same URLs. Only then was it
+// web-app's ingress rule (which selects by that label) that stopped it,
+// not something about the pod, its node or its own egress.
+func npRelabelAdmits(ctx context.Context, e *Env, r *Result, pod string, urls []string) error {
+	patch := []byte(`{"metadata":{"labels":{"app":"frontend"}}}`)
+	if _, err := e.Client.CoreV1().Pods(e.Namespace).Patch(ctx, pod, types.StrategicMergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("relabel %s app=frontend: %w", pod, err)
+	}
+	start := time.Now()
+	for _, url := range urls {
+		// kube-router adds the pod to the rule's ipset on its next sync.
+		var last h1Attempt
+		for time.Since(start) < npRelabelWait {
+			if last = e.h1Get(ctx, e.Namespace, pod, "client", url, npTimeout); last.Kind == h1OK {
+				break
+			}
+			sleep(ctx, time.Second)
+		}
+		if last.Kind != h1OK {
+			return fmt.Errorf("pod %s relabelled app=frontend still cannot GET %s after %s (%s): what stopped it as app=hacker was not web-app's ingress rule", pod, url, npRelabelWait, last)
+		}
+	}
+	r.Figure("hacker relabelled app=frontend", "admitted to both after %.1fs (the label alone decided)", time.Since(start).Seconds())
+	return nil
+}
+
+// npRelabelWait bounds how long kube-router may take to admit a pod whose
+// labels changed.
+const npRelabelWait = 60 * time.Second
 
 // npJudgeIngress: frontend must get web-app's answer, anyone else must
 // be stopped by the policy engine. kube-router REJECTs what a policy
@@ -113,7 +151,11 @@ func npEgress(ctx context.Context, e *Env, r *Result) error {
 	if err != nil {
 		return err
 	}
-	if err := npControl(ctx, e, r, dns); err != nil {
+	targets, err := npDeniedTargets(ctx, e, dns)
+	if err != nil {
+		return err
+	}
+	if err := npControl(ctx, e, r, targets); err != nil {
 		return err
 	}
 	app, err := h1ServingAppPod(ctx, e)
@@ -132,20 +174,52 @@ func npEgress(ctx context.Context, e *Env, r *Result) error {
 	if pg.Kind != h1OK {
 		errs = append(errs, fmt.Errorf("web-app pod %s -> postgres-cluster-0.postgres-headless:5432: want connected, saw %s", app.Name, pg))
 	}
-	for _, port := range npCoreDNSPorts {
-		a := e.h1Connect(ctx, e.Namespace, app.Name, dbg, dns.Status.PodIP, port, npTimeout)
-		r.Figure(fmt.Sprintf("web-app -> CoreDNS %s:%d", dns.Status.PodIP, port), "%s", a)
+	for _, t := range targets {
+		a := e.h1Connect(ctx, e.Namespace, app.Name, dbg, t.host, t.port, npTimeout)
+		r.Figure(fmt.Sprintf("web-app -> %s %s:%d", t.what, t.host, t.port), "%s", a)
 		if !npBlocked(a) {
-			errs = append(errs, fmt.Errorf("web-app pod %s -> CoreDNS pod %s %s:%d: want stopped by NetworkPolicy web-app egress (timeout or reject), saw %s",
-				app.Name, dns.Name, dns.Status.PodIP, port, a))
+			errs = append(errs, fmt.Errorf("web-app pod %s -> %s %s:%d: want stopped by NetworkPolicy web-app egress (timeout or reject), saw %s",
+				app.Name, t.what, t.host, t.port, a))
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// npTarget is an address web-app's egress policies do not allow.
+type npTarget struct {
+	what string
+	host string
+	port int
+}
+
+// npDeniedTargets are listening ports outside web-app's egress allow-list
+// that nothing else guards: CoreDNS's health and metrics ports (CoreDNS
+// has no NetworkPolicy) and the kubelet of web-app's node (a host
+// address: only the API server port 6443 of the node network is allowed).
+func npDeniedTargets(ctx context.Context, e *Env, dns *corev1.Pod) ([]npTarget, error) {
+	var ts []npTarget
+	for _, port := range npCoreDNSPorts {
+		ts = append(ts, npTarget{"CoreDNS pod " + dns.Name, dns.Status.PodIP, port})
+	}
+	app, err := h1ServingAppPod(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	node, err := e.Client.CoreV1().Nodes().Get(ctx, app.Spec.NodeName, metav1.GetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("get node %s: %w", app.Spec.NodeName, err)
+	}
+	for _, a := range node.Status.Addresses {
+		if a.Type == corev1.NodeInternalIP {
+			return append(ts, npTarget{"kubelet of " + node.Name, a.Address, 10250}), nil
+		}
+	}
+	return nil, fmt.Errorf("node %s has no InternalIP", node.Name)
+}
+
 // npControl is the positive control: from a fresh namespace without
-// policies, the CoreDNS ports the web-app attempts use do answer.
-func npControl(ctx context.Context, e *Env, r *Result, dns *corev1.Pod) error {
+// policies, every target the web-app attempts use does answer.
+func npControl(ctx context.Context, e *Env, r *Result, targets []npTarget) error {
 	ns, err := e.NewNamespace(ctx, "control")
 	if err != nil {
 		return err
@@ -154,12 +228,12 @@ func npControl(ctx context.Context, e *Env, r *Result, dns *corev1.Pod) error {
 	if err != nil {
 		return err
 	}
-	for _, port := range npCoreDNSPorts {
-		a := e.h1Connect(ctx, ns, pod.Name, "client", dns.Status.PodIP, port, npTimeout)
-		r.Figure(fmt.Sprintf("control (no policy) -> CoreDNS %s:%d", dns.Status.PodIP, port), "%s", a)
+	for _, t := range targets {
+		a := e.h1Connect(ctx, ns, pod.Name, "client", t.host, t.port, npTimeout)
+		r.Figure(fmt.Sprintf("control (no policy) -> %s %s:%d", t.what, t.host, t.port), "%s", a)
 		if a.Kind != h1OK {
-			return fmt.Errorf("positive control: pod %s/%s -> CoreDNS pod %s %s:%d saw %s; the target must answer for web-app's failure to mean anything",
-				ns, pod.Name, dns.Name, dns.Status.PodIP, port, a)
+			return fmt.Errorf("positive control: pod %s/%s -> %s %s:%d saw %s; the target must answer for web-app's failure to mean anything",
+				ns, pod.Name, t.what, t.host, t.port, a)
 		}
 	}
 	return nil

@@ -15,21 +15,36 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// The app's identity and the one object it may touch (base/web-app:
-// serviceaccount.yaml, rbac.yaml).
-const (
-	appServiceAccount = "web-app"
-	appLease          = "web-app-leader"
-)
+// The one object the app may touch (base/web-app/rbac.yaml).
+const appLease = "web-app-leader"
 
 // probeRBAC proves the app's ServiceAccount gets exactly its leader
 // election: the API server's authorizer (SubjectAccessReview) refuses it
 // secrets, other namespaces and other leases and grants its own lease;
 // then a real token of that ServiceAccount gets 403 and 200 to match.
 func probeRBAC(ctx context.Context, e *Env, r *Result) error {
-	sarErr := checkAccessReviews(ctx, e.Client, e.Namespace, accessChecks(e.Namespace), r)
-	tokenErr := checkWithToken(ctx, e, r)
+	sa, err := appServiceAccount(ctx, e)
+	if err != nil {
+		return err
+	}
+	r.Figure("identity", "ServiceAccount %s/%s (the web-app Deployment's)", e.Namespace, sa)
+	sarErr := checkAccessReviews(ctx, e.Client, e.Namespace, sa, accessChecks(e.Namespace), r)
+	tokenErr := checkWithToken(ctx, e, sa, r)
 	return errors.Join(sarErr, tokenErr)
+}
+
+// appServiceAccount is the ServiceAccount web-app's pods run as, read
+// from the Deployment: the probe checks the identity the app really has.
+func appServiceAccount(ctx context.Context, e *Env) (string, error) {
+	d, err := e.Client.AppsV1().Deployments(e.Namespace).Get(ctx, appDeployment, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("get Deployment %s/%s: %w", e.Namespace, appDeployment, err)
+	}
+	sa := d.Spec.Template.Spec.ServiceAccountName
+	if sa == "" || sa == "default" {
+		return "", fmt.Errorf("Deployment %s runs as the namespace's default ServiceAccount: want a dedicated one", appDeployment)
+	}
+	return sa, nil
 }
 
 // accessCheck is one question to the authorizer and the wanted answer.
@@ -87,8 +102,8 @@ func saUser(ns, sa string) (string, []string) {
 
 // checkAccessReviews asks the authorizer every check and records its
 // answers; the error lists the answers that differ from the wanted ones.
-func checkAccessReviews(ctx context.Context, c kubernetes.Interface, ns string, checks []accessCheck, r *Result) error {
-	user, groups := saUser(ns, appServiceAccount)
+func checkAccessReviews(ctx context.Context, c kubernetes.Interface, ns, sa string, checks []accessCheck, r *Result) error {
+	user, groups := saUser(ns, sa)
 	var wrong []string
 	for _, chk := range checks {
 		attr := chk.Attr
@@ -135,21 +150,21 @@ const tokenTTL = 600
 // checkWithToken makes real requests with a fresh token of the
 // ServiceAccount: the authenticator, not the review's inputs, decides
 // who asks.
-func checkWithToken(ctx context.Context, e *Env, r *Result) error {
+func checkWithToken(ctx context.Context, e *Env, sa string, r *Result) error {
 	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To(int64(tokenTTL))}}
-	tok, err := e.Client.CoreV1().ServiceAccounts(e.Namespace).CreateToken(ctx, appServiceAccount, tr, metav1.CreateOptions{})
+	tok, err := e.Client.CoreV1().ServiceAccounts(e.Namespace).CreateToken(ctx, sa, tr, metav1.CreateOptions{})
 	if err != nil {
-		return fmt.Errorf("TokenRequest for ServiceAccount %s/%s: %w", e.Namespace, appServiceAccount, err)
+		return fmt.Errorf("TokenRequest for ServiceAccount %s/%s: %w", e.Namespace, sa, err)
 	}
 	// A bound token cannot be revoked short of deleting its
 	// ServiceAccount; it is kept in memory only and expires by itself.
-	r.Figure("token", "TokenRequest for %s/%s, expires %s", e.Namespace, appServiceAccount, tok.Status.ExpirationTimestamp.UTC().Format("15:04:05Z"))
+	r.Figure("token", "TokenRequest for %s/%s, expires %s", e.Namespace, sa, tok.Status.ExpirationTimestamp.UTC().Format("15:04:05Z"))
 	as, err := kubernetes.NewForConfig(tokenConfig(e.Config, tok.Status.Token))
 	if err != nil {
 		return fmt.Errorf("client with the ServiceAccount's token: %w", err)
 	}
 	var errs []error
-	errs = append(errs, checkIdentity(ctx, as, e.Namespace, r))
+	errs = append(errs, checkIdentity(ctx, as, e.Namespace, sa, r))
 	for _, c := range tokenRequests(ctx, e, as) {
 		errs = append(errs, c.check(r))
 	}
@@ -167,8 +182,8 @@ func tokenConfig(base *rest.Config, token string) *rest.Config {
 
 // checkIdentity asks the API server who the token is (SelfSubjectReview),
 // so the 403s below are known to be the ServiceAccount's.
-func checkIdentity(ctx context.Context, as kubernetes.Interface, ns string, r *Result) error {
-	want, _ := saUser(ns, appServiceAccount)
+func checkIdentity(ctx context.Context, as kubernetes.Interface, ns, sa string, r *Result) error {
+	want, _ := saUser(ns, sa)
 	ssr, err := as.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
 	if err != nil {
 		return fmt.Errorf("SelfSubjectReview with the token: %w", err)
@@ -203,9 +218,15 @@ func tokenRequests(ctx context.Context, e *Env, as kubernetes.Interface) []token
 	sysSecret := kubeSystemSecret(ctx, e.Client)
 	_, getErr := as.CoreV1().Secrets("kube-system").Get(ctx, sysSecret, metav1.GetOptions{})
 	_, leaseErr := as.CoordinationV1().Leases(ns).Get(ctx, appLease, metav1.GetOptions{})
+	// Other namespaces, beyond their secrets: the kinds it may touch at
+	// home (leases) and the most common read (pods).
+	_, sysLeasesErr := as.CoordinationV1().Leases("kube-system").List(ctx, metav1.ListOptions{})
+	_, defaultPodsErr := as.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
 	return []tokenCall{
 		{"list secrets in " + ns, 403, listErr},
 		{"get secret kube-system/" + sysSecret, 403, getErr},
+		{"list leases in kube-system", 403, sysLeasesErr},
+		{"list pods in default", 403, defaultPodsErr},
 		{"get lease " + ns + "/" + appLease, 200, leaseErr},
 	}
 }

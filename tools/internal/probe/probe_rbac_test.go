@@ -8,8 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
@@ -98,7 +101,7 @@ func TestAccessReviews(t *testing.T) {
 		cs := fake.NewClientset()
 		cs.PrependReactor("create", "subjectaccessreviews", h2PolicyReactor(&seen, c.allow))
 		r := &Result{}
-		err := checkAccessReviews(context.Background(), cs, ns, accessChecks(ns), r)
+		err := checkAccessReviews(context.Background(), cs, ns, "web-app", accessChecks(ns), r)
 		if len(c.wantErr) == 0 && err != nil {
 			t.Errorf("%s: %v", c.name, err)
 		}
@@ -134,5 +137,20 @@ func TestRBACStatusCode(t *testing.T) {
 	c := tokenCall{what: "list secrets", want: 403, err: nil}
 	if err := c.check(&Result{}); err == nil || !strings.Contains(err.Error(), "status 200, want 403") {
 		t.Errorf("an allowed request wanted refused: %v", err)
+	}
+}
+
+func TestAppServiceAccount(t *testing.T) {
+	dep := func(sa string) *appsv1.Deployment {
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: appDeployment, Namespace: "ns"},
+			Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{ServiceAccountName: sa}}}}
+	}
+	e := &Env{Client: fake.NewClientset(dep("web-app")), Namespace: "ns"}
+	if sa, err := appServiceAccount(context.Background(), e); err != nil || sa != "web-app" {
+		t.Errorf("got %q, %v", sa, err)
+	}
+	e = &Env{Client: fake.NewClientset(dep("")), Namespace: "ns"}
+	if _, err := appServiceAccount(context.Background(), e); err == nil {
+		t.Error("a Deployment on the default ServiceAccount was accepted")
 	}
 }

@@ -2,9 +2,12 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	utilexec "k8s.io/client-go/util/exec"
 )
 
 // Outcome kinds of one connection attempt. A NetworkPolicy denial shows
@@ -40,12 +43,19 @@ func h1LastLine(s string) string {
 	return strings.TrimSpace(lines[len(lines)-1])
 }
 
-// h1Classify names how an attempt bounded by limit ended. The
-// busybox timeout applet kills the command with SIGTERM (exit 143), so
-// a timeout is that exit status or having used up the whole limit.
+// h1Classify names how an attempt bounded by limit ended. Only a
+// command that ran and exited non-zero says something about the network:
+// an exec that failed on its way (API server, kubelet) is an error, even
+// when its own message says "refused". The busybox timeout applet kills
+// the command with SIGTERM (exit 143), so a timeout is that exit status
+// or having used up the whole limit.
 func h1Classify(err error, elapsed, limit time.Duration) string {
 	if err == nil {
 		return h1OK
+	}
+	var exit utilexec.ExitError
+	if !errors.As(err, &exit) {
+		return h1Error
 	}
 	msg := strings.ToLower(err.Error())
 	switch {
@@ -54,8 +64,7 @@ func h1Classify(err error, elapsed, limit time.Duration) string {
 		return h1DNSFailure
 	case strings.Contains(msg, "refused"):
 		return h1Refused
-	case strings.Contains(msg, "exit code 143"), strings.Contains(msg, "exit code 124"),
-		elapsed >= limit-250*time.Millisecond:
+	case exit.ExitStatus() == 143, exit.ExitStatus() == 124, elapsed >= limit-250*time.Millisecond:
 		return h1Timeout
 	}
 	return h1Error

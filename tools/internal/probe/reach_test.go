@@ -2,9 +2,12 @@ package probe
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
+
+	utilexec "k8s.io/client-go/util/exec"
 )
 
 func TestH1Classify(t *testing.T) {
@@ -15,17 +18,28 @@ func TestH1Classify(t *testing.T) {
 		want    string
 	}{
 		{nil, time.Second, h1OK},
-		{errors.New("command terminated with exit code 143"), 5 * time.Second, h1Timeout},
-		{errors.New("command terminated with exit code 1"), 4900 * time.Millisecond, h1Timeout},
-		{errors.New("wget: can't connect to remote host (10.0.0.1): Connection refused"), time.Second, h1Refused},
-		{errors.New("wget: bad address 'web-app-service'"), 5 * time.Second, h1DNSFailure},
+		{exited(143, ""), 5 * time.Second, h1Timeout},
+		{exited(1, ""), 4900 * time.Millisecond, h1Timeout},
+		{exited(1, "wget: can't connect to remote host (10.0.0.1): Connection refused"), time.Second, h1Refused},
+		{exited(1, "wget: bad address 'web-app-service'"), 5 * time.Second, h1DNSFailure},
+		{exited(1, "wget: server returned error: HTTP/1.1 500"), time.Second, h1Error},
+		// The exec itself failed: nothing was tried, whatever it says.
 		{errors.New("unable to upgrade connection"), time.Second, h1Error},
+		{errors.New("error dialing backend: dial tcp 10.89.0.3:10250: connect: connection refused"), time.Second, h1Error},
+		{errors.New("context deadline exceeded"), 5 * time.Second, h1Error},
 	}
 	for _, c := range cases {
 		if got := h1Classify(c.err, c.elapsed, limit); got != c.want {
 			t.Errorf("h1Classify(%v, %s) = %s, want %s", c.err, c.elapsed, got, c.want)
 		}
 	}
+}
+
+// exited is how HTTPGet and TCPConnect report a busybox command that ran
+// and exited with code, stderr appended.
+func exited(code int, stderr string) error {
+	exit := utilexec.CodeExitError{Err: fmt.Errorf("command terminated with exit code %d", code), Code: code}
+	return fmt.Errorf("GET http://x/ from client: %w: %s", exit, stderr)
 }
 
 func TestNpJudgeIngress(t *testing.T) {

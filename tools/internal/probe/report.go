@@ -31,8 +31,14 @@ func WriteText(w io.Writer, results []Result) error {
 				}
 				fmt.Fprintf(tw, "\t  %s\t%s\t\n", label, line)
 			}
-			for _, line := range r.Timeline {
-				fmt.Fprintf(tw, "\t  \t%s\t\n", line)
+		}
+		if !r.Pass || r.ShowTimeline {
+			for i, line := range r.Timeline {
+				label := ""
+				if i == 0 {
+					label = "timeline"
+				}
+				fmt.Fprintf(tw, "\t  %s\t%s\t\n", label, line)
 			}
 		}
 	}

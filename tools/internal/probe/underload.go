@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/parallel-poc/orchestration/tools/internal/loadgen"
 )
 
 // underLoad is web-app serving a fixed rate from the in-cluster load
@@ -13,12 +15,13 @@ import (
 type underLoad struct {
 	load  *Load
 	watch *ReadyWatch
+	rate  int
 }
 
 // serveUnderLoad lets the probe's clients reach web-app, starts the pod
-// watch and the load at rate against target, and lets traffic flow for
-// settle before returning.
-func (e *Env) serveUnderLoad(ctx context.Context, r *Result, name, target string, rate int, bound, settle time.Duration) (*underLoad, error) {
+// watch and the load spec describes (labelled app=frontend), and lets
+// traffic flow for settle before returning.
+func (e *Env) serveUnderLoad(ctx context.Context, r *Result, spec LoadSpec, settle time.Duration) (*underLoad, error) {
 	if err := e.AllowClientsToWebApp(ctx); err != nil {
 		return nil, err
 	}
@@ -28,14 +31,15 @@ func (e *Env) serveUnderLoad(ctx context.Context, r *Result, name, target string
 	if err != nil {
 		return nil, err
 	}
-	load, err := e.StartLoad(ctx, LoadSpec{Name: name, Target: target, Rate: rate, Max: bound, Labels: map[string]string{"app": "frontend"}})
+	spec.Labels = map[string]string{"app": "frontend"}
+	load, err := e.StartLoad(ctx, spec)
 	if err != nil {
 		watch.Stop()
 		return nil, err
 	}
-	r.Event("load: %d req/s GET %s", rate, target)
+	r.Event("load: %d req/s GET %s from %s", spec.Rate, spec.Target, load.Node)
 	sleep(ctx, settle)
-	return &underLoad{load: load, watch: watch}, nil
+	return &underLoad{load: load, watch: watch, rate: spec.Rate}, nil
 }
 
 // finish lets traffic flow a little longer, stops load and watch, records
@@ -43,6 +47,7 @@ func (e *Env) serveUnderLoad(ctx context.Context, r *Result, name, target string
 // MinServing pods served throughout.
 func (u *underLoad) finish(ctx context.Context, r *Result) error {
 	sleep(ctx, 3*time.Second)
+	stopped := time.Now()
 	res, loadErr := u.load.Stop(ctx)
 	minServing, maxServing, watchErr := u.watch.Stop()
 	r.Figure("load", "%s", Summary(res))
@@ -52,8 +57,26 @@ func (u *underLoad) finish(ctx context.Context, r *Result) error {
 		errs = append(errs, fmt.Errorf("%d of %d requests failed (want 0): errors %v; sent at %s",
 			res.Failed, res.Sent, res.Errors, u.load.failureTimes(r, res)))
 	}
+	if loadErr == nil {
+		errs = append(errs, covered(res, u.rate, stopped.Sub(u.load.Started)))
+	}
 	if minServing < MinServing {
 		errs = append(errs, fmt.Errorf("serving web-app pods dropped to %d (want at least %d)", minServing, MinServing))
 	}
 	return errors.Join(errs...)
+}
+
+// covered checks that the load ran for the whole disturbance: until the
+// probe stopped it (not ended by its own bound first) and at the rate
+// asked for. Zero failures over a window the load did not cover would
+// prove nothing.
+func covered(res loadgen.Result, rate int, attack time.Duration) error {
+	if !res.Interrupted {
+		return fmt.Errorf("the load generator ended on its own bound before the probe stopped it: the end of the disturbance ran without traffic")
+	}
+	want := float64(rate) * attack.Seconds()
+	if float64(res.Sent) < 0.9*want {
+		return fmt.Errorf("load sent %d requests in %.0fs at %d/s, want at least 90%% of %.0f: it did not keep the rate", res.Sent, attack.Seconds(), rate, want)
+	}
+	return nil
 }
