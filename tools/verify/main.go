@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"syscall"
 
 	"k8s.io/client-go/rest"
@@ -36,8 +35,10 @@ func main() {
 	// SIGTERM too: the probes must clean up when CI or a user stops them.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	args := os.Args[1:]
-	if !slices.Contains(args, "--live") && !slices.Contains(args, "-live") {
+	// --live, -live, --live=true: the probes; --live=false or none: the
+	// static checks, which never see the flag.
+	live, args := verify.LiveRequested(os.Args[1:])
+	if !live {
 		os.Exit(verify.Main(ctx, args, os.Stdout, os.Stderr))
 	}
 	root, _ := os.Getwd()

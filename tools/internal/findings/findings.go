@@ -45,7 +45,8 @@ type Finding struct {
 	Severity Severity `json:"severity"`
 	Message  string   `json:"message"`
 	// Source is "file" or "file:line" of the manifest the resource came
-	// from, relative to the repo root, when it can be traced.
+	// from, relative to the repo root (absolute outside it), when it can
+	// be traced. A duplicate lists every declaration, comma-separated.
 	Source string `json:"source,omitempty"`
 }
 

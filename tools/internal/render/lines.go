@@ -20,8 +20,8 @@ type lineIndex struct {
 }
 
 type docHead struct {
-	kind, name string
-	line       int
+	kind, namespace, name string
+	line                  int
 }
 
 func newLineIndex(repoRoot string) *lineIndex {
@@ -32,11 +32,7 @@ func newLineIndex(repoRoot string) *lineIndex {
 // when it cannot tell. Transformers may have prefixed or suffixed the
 // name, so an exact match wins over a containing one.
 func (l *lineIndex) locate(file string, id findings.Resource) string {
-	heads, ok := l.files[file]
-	if !ok {
-		heads = readHeads(filepath.Join(l.repoRoot, file))
-		l.files[file] = heads
-	}
+	heads := l.heads(file)
 	var best *docHead
 	for i := range heads {
 		h := &heads[i]
@@ -55,6 +51,21 @@ func (l *lineIndex) locate(file string, id findings.Resource) string {
 		return file
 	}
 	return fmt.Sprintf("%s:%d", file, best.line)
+}
+
+// heads reads (once) the documents of file: relative to the repo root,
+// or absolute for a target outside it.
+func (l *lineIndex) heads(file string) []docHead {
+	path := file
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(l.repoRoot, file)
+	}
+	heads, ok := l.files[path]
+	if !ok {
+		heads = readHeads(path)
+		l.files[path] = heads
+	}
+	return heads
 }
 
 func readHeads(path string) []docHead {
@@ -80,6 +91,7 @@ func readHeads(path string) []docHead {
 				h.kind = m.Content[i+1].Value
 			case "metadata":
 				h.name = mapValue(m.Content[i+1], "name")
+				h.namespace = mapValue(m.Content[i+1], "namespace")
 			}
 		}
 		heads = append(heads, h)

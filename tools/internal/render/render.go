@@ -24,27 +24,18 @@ type Resource struct {
 	Source string
 }
 
-// Error is a failed build of one directory. Kustomize's own message
-// names the file and, for YAML errors, the line.
-type Error struct {
-	Dir string
-	Err error
-}
-
-func (e *Error) Error() string { return fmt.Sprintf("failed to build %s: %v", e.Dir, e.Err) }
-func (e *Error) Unwrap() error { return e.Err }
-
 // Build renders dir (absolute, inside repoRoot) and returns its objects in
 // kustomize's output order.
 func Build(repoRoot, dir string) ([]Resource, error) {
 	fs, err := newTracingFS(repoRoot, dir)
 	if err != nil {
-		return nil, &Error{Dir: rel(repoRoot, dir), Err: err}
+		// The target's own kustomization file is parsed first, here.
+		return nil, explain(filesys.MakeFsOnDisk(), repoRoot, dir, err)
 	}
 	opts := krusty.MakeDefaultOptions()
 	resMap, err := krusty.MakeKustomizer(opts).Run(fs, dir)
 	if err != nil {
-		return nil, &Error{Dir: rel(repoRoot, dir), Err: err}
+		return nil, explain(fs, repoRoot, dir, err)
 	}
 	lines := newLineIndex(repoRoot)
 	var out []Resource

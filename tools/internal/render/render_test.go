@@ -109,3 +109,16 @@ func TestBuildMissingDirectory(t *testing.T) {
 		t.Fatalf("want an error naming the directory, got %v", err)
 	}
 }
+
+// A target outside the repo root is traced by absolute path, line and all.
+func TestBuildOutsideRootTracesAbsolutePathWithLine(t *testing.T) {
+	root := testRepo(t)
+	rs, err := Build(filepath.Join(root, "fluxdir"), filepath.Join(root, "overlay"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(root, "base", "app.yaml") + ":7"
+	if got := byID(rs)["Service/team/dev-web"].Source; got != want {
+		t.Errorf("source %q, want %q", got, want)
+	}
+}

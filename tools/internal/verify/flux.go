@@ -14,15 +14,15 @@ import (
 // (sourceRef GitRepository flux-system, what `flux bootstrap` creates):
 // each spec.path must be a directory here, and each dependsOn must name a
 // Kustomization that exists. It returns the synced paths, relative to the
-// repo root, so the caller can verify them too.
-func checkFluxPaths(root string, objs []render.Resource) ([]string, []findings.Finding) {
+// repo root, with what syncs each, so the caller can verify them too.
+func checkFluxPaths(root string, objs []render.Resource) ([]fluxSync, []findings.Finding) {
 	names := map[string]bool{}
 	for _, o := range objs {
 		if isFluxKustomization(o) {
 			names[o.ID.Namespace+"/"+o.ID.Name] = true
 		}
 	}
-	var paths []string
+	var syncs []fluxSync
 	var out []findings.Finding
 	for _, o := range objs {
 		if !isFluxKustomization(o) {
@@ -46,9 +46,9 @@ func checkFluxPaths(root string, objs []render.Resource) ([]string, []findings.F
 				Message: fmt.Sprintf("spec.path %q does not exist in the repository: Flux would fail with 'kustomization path not found'", p)})
 			continue
 		}
-		paths = append(paths, rel)
+		syncs = append(syncs, newFluxSync(o, spec, rel))
 	}
-	return paths, out
+	return syncs, out
 }
 
 func isFluxKustomization(o render.Resource) bool {

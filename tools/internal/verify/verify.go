@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,18 +85,21 @@ func (v *Verifier) Run(ctx context.Context, targets []string) (Report, error) {
 
 	// Follow the clusters' Flux Kustomizations to directories not listed
 	// yet: whatever a cluster syncs must pass too.
+	// A worklist, so a synced directory that holds Flux Kustomizations of
+	// its own is followed too.
 	seen := map[string]bool{}
 	for _, r := range results {
 		seen[r.summary.Dir] = true
 	}
-	for _, r := range results {
-		for _, p := range r.syncedPaths {
-			if !seen[p] {
-				seen[p] = true
-				results = append(results, v.checkTarget(ctx, p))
+	for i := 0; i < len(results); i++ {
+		for _, s := range results[i].syncs {
+			if !seen[s.Path] {
+				seen[s.Path] = true
+				results = append(results, v.checkTarget(ctx, s.Path))
 			}
 		}
 	}
+	addCrossKustomizationDuplicates(results)
 
 	var rep Report
 	for _, r := range results {
@@ -108,9 +112,31 @@ func (v *Verifier) Run(ctx context.Context, targets []string) (Report, error) {
 }
 
 type targetResult struct {
-	summary     TargetSummary
-	findings    []findings.Finding
-	syncedPaths []string
+	summary  TargetSummary
+	findings []findings.Finding
+	// syncs are the Flux Kustomizations this target declares.
+	syncs []fluxSync
+	// objects is what the target rendered to.
+	objects []objectRef
+}
+
+// addCrossKustomizationDuplicates checks, for every cluster entry point,
+// the objects its Flux Kustomizations apply between them; findings go to
+// the entry point.
+func addCrossKustomizationDuplicates(results []targetResult) {
+	rendered := map[string][]objectRef{}
+	for _, r := range results {
+		rendered[r.summary.Dir] = r.objects
+	}
+	for i := range results {
+		r := &results[i]
+		for _, f := range duplicateAcrossKustomizations(r.syncs, rendered) {
+			f.Target = r.summary.Dir
+			f.Severity = findings.Error
+			r.findings = append(r.findings, f)
+			r.summary.Errors++
+		}
+	}
 }
 
 func (v *Verifier) checkTarget(ctx context.Context, target string) (res targetResult) {
@@ -142,15 +168,13 @@ func (v *Verifier) checkTarget(ctx context.Context, target string) (res targetRe
 	}
 	objs, err := render.Build(v.root, dir)
 	if err != nil {
-		var rerr *render.Error
-		msg := err.Error()
-		if errors.As(err, &rerr) {
-			msg = rerr.Err.Error()
-		}
-		add(findings.Finding{Rule: "render", Message: msg, Source: rel})
+		add(renderFinding(err, rel))
 		return res
 	}
 	res.summary.Resources = len(objs)
+	for _, o := range objs {
+		res.objects = append(res.objects, objectRef{ID: o.ID, Source: o.Source})
+	}
 	if len(objs) == 0 {
 		add(findings.Finding{Rule: "render", Message: "renders to no objects", Source: rel})
 	}
@@ -160,8 +184,8 @@ func (v *Verifier) checkTarget(ctx context.Context, target string) (res targetRe
 	for _, f := range v.checkPolicies(ctx, objs) {
 		add(f)
 	}
-	synced, fluxFindings := checkFluxPaths(v.root, objs)
-	res.syncedPaths = synced
+	syncs, fluxFindings := checkFluxPaths(v.root, objs)
+	res.syncs = syncs
 	for _, f := range fluxFindings {
 		add(f)
 	}
@@ -176,8 +200,30 @@ func (v *Verifier) resolve(target string) (abs, rel string) {
 	}
 	abs = filepath.Clean(abs)
 	r, err := filepath.Rel(v.root, abs)
-	if err != nil {
-		return abs, target
+	if err != nil || r == ".." || strings.HasPrefix(r, "../") {
+		// Outside the repository a relative name would only obscure it.
+		return abs, filepath.ToSlash(abs)
 	}
 	return abs, filepath.ToSlash(r)
+}
+
+// renderFinding turns a failed build into a finding that points at the
+// file (and line) render traced it to, or at the target when it could not.
+func renderFinding(err error, target string) findings.Finding {
+	var rerr *render.Error
+	if !errors.As(err, &rerr) {
+		return findings.Finding{Rule: "render", Message: err.Error(), Source: target}
+	}
+	f := findings.Finding{Rule: "render", Message: rerr.Err.Error(), Source: target}
+	if rerr.Message != "" {
+		f.Message = rerr.Message
+	}
+	if rerr.Source != "" {
+		f.Source = rerr.Source
+	}
+	if rerr.Duplicate != nil {
+		f.Rule = "duplicate"
+		f.Resource = *rerr.Duplicate
+	}
+	return f
 }

@@ -140,7 +140,7 @@ func TestBadInputIsAFinding(t *testing.T) {
 	}{
 		{"testdata/does-not-exist", "target", []string{"no such file"}},
 		{"testdata/bad-yaml", "render", []string{"configmap.yaml", "line 7"}},
-		{"testdata/duplicate", "render", []string{"settings"}},
+		{"testdata/duplicate", "duplicate", []string{"duplicate/a.yaml:1", "duplicate/b.yaml:1"}},
 		{"testdata/removed-api", "schema", []string{"extensions/v1beta1"}},
 		{"testdata/unknown-field", "schema", []string{"targetPortt"}},
 		{"testdata/flux-bad-path", "flux-path", []string{"overlays/does-not-exist"}},
@@ -196,6 +196,74 @@ func TestGeneratedFluxFilesAreWarningsOnly(t *testing.T) {
 	} {
 		if got := generated(src); got != want {
 			t.Errorf("generated(%q) = %v, want %v", src, got, want)
+		}
+	}
+}
+
+// A YAML error in a file's second document points at the file, relative
+// to the repo root, and the line counted from the file's top (kustomize
+// says "line 8" of the document and names only "services.yaml").
+func TestYAMLErrorInSecondDocumentNamesFileAndLine(t *testing.T) {
+	rep := run(t, "testdata/bad-yaml-second-doc")
+	got := find(rep, "render", "", "mapping values are not allowed")
+	if len(got) != 1 {
+		t.Fatalf("want one render error:\n%s", dump(rep))
+	}
+	if want := "tools/internal/verify/testdata/bad-yaml-second-doc/services.yaml:18"; got[0].Source != want {
+		t.Errorf("source %q, want %q", got[0].Source, want)
+	}
+	if !strings.Contains(got[0].Message, "line 18") {
+		t.Errorf("message should carry the file's line: %q", got[0].Message)
+	}
+}
+
+// A duplicate names the object in the resource column, both declarations
+// in the source column, and none of kustomize's retry noise.
+func TestDuplicateNamesObjectAndBothFiles(t *testing.T) {
+	rep := run(t, "testdata/duplicate")
+	got := find(rep, "duplicate", "ConfigMap")
+	if len(got) != 1 {
+		t.Fatalf("want one duplicate error on the ConfigMap:\n%s", dump(rep))
+	}
+	f := got[0]
+	if want := (findings.Resource{APIVersion: "v1", Kind: "ConfigMap", Namespace: "default", Name: "settings"}); f.Resource != want {
+		t.Errorf("resource %+v, want %+v", f.Resource, want)
+	}
+	for _, file := range []string{"testdata/duplicate/a.yaml:1", "testdata/duplicate/b.yaml:1"} {
+		if !strings.Contains(f.Source, file) {
+			t.Errorf("source %q does not name %s", f.Source, file)
+		}
+	}
+	for _, noise := range []string{"must build at directory", "file is not directory"} {
+		if strings.Contains(f.Message, noise) {
+			t.Errorf("message keeps kustomize's noise %q: %s", noise, f.Message)
+		}
+	}
+}
+
+// Two Flux Kustomizations of one cluster applying the same Namespace: each
+// synced directory passes alone, the cluster entry point fails.
+func TestDuplicateAcrossFluxKustomizations(t *testing.T) {
+	rep := run(t, "testdata/flux-duplicate/cluster")
+	got := find(rep, "duplicate", "Namespace", "flux-system/apps", "flux-system/infra")
+	if len(got) != 1 {
+		t.Fatalf("want one duplicate error naming both Kustomizations:\n%s", dump(rep))
+	}
+	f := got[0]
+	if f.Target != "tools/internal/verify/testdata/flux-duplicate/cluster" || f.Resource.Name != "shared" {
+		t.Errorf("finding on %s %s, want the cluster entry point and Namespace/shared", f.Target, f.Resource)
+	}
+	for _, file := range []string{"flux-duplicate/apps/namespaces.yaml:6", "flux-duplicate/infra/namespace.yaml:3"} {
+		if !strings.Contains(f.Source, file) {
+			t.Errorf("source %q does not name %s", f.Source, file)
+		}
+	}
+	if n := len(find(rep, "duplicate", "Namespace")); n != 1 {
+		t.Errorf("%d duplicate findings, want 1 (Namespace/apps is applied once)", n)
+	}
+	for _, tg := range rep.Targets {
+		if tg.Dir != f.Target && tg.Errors != 0 {
+			t.Errorf("synced directory %s fails on its own", tg.Dir)
 		}
 	}
 }
