@@ -33,7 +33,7 @@ func TestBadSettingsFailFast(t *testing.T) {
 		name, val string
 	}{
 		{nil, "PORT", "abc"}, {nil, "PORT", "70000"}, {nil, "SHUTDOWN_TIMEOUT", "abc"},
-		{nil, "MEMORY_THRESHOLD", "2"}, {[]string{"canary"}, "CANARY_INTERVAL", "soon"},
+		{nil, "MEMORY_THRESHOLD", "2"}, {nil, "DATA_DIR_LIMIT_MB", "64Mi"}, {[]string{"canary"}, "CANARY_INTERVAL", "soon"},
 	}
 	for _, tc := range cases {
 		var out, errb bytes.Buffer

@@ -7,9 +7,11 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,24 +23,29 @@ import (
 	"github.com/parallel-poc/orchestration/app/internal/server"
 )
 
-// heartbeatEvery and heartbeatMaxAge: five missed ticks fail liveness,
-// slack enough for CPU throttling under a tight limit.
+// The serving loop is checked by requesting HEAD /ready through the real
+// listener every selfProbeEvery, each request allowed selfProbeTimeout;
+// liveness fails after heartbeatMaxAge without an answer: about five
+// missed requests, slack enough for CPU throttling under a tight limit.
 const (
-	heartbeatEvery  = time.Second
-	heartbeatMaxAge = 5 * time.Second
+	selfProbeEvery   = time.Second
+	selfProbeTimeout = time.Second
+	heartbeatMaxAge  = 5 * time.Second
 )
 
 // App is the assembled application: handler plus background loops.
 type App struct {
-	cfg       config.Config
-	log       *slog.Logger
-	handler   http.Handler
-	readiness *health.Readiness
-	heartbeat *health.Heartbeat
-	metrics   *metrics.HTTP
-	deps      []*health.Dependency
-	leading   *atomic.Bool // nil when election is off
-	election  func(ctx context.Context) error
+	cfg     config.Config
+	log     *slog.Logger
+	handler http.Handler
+	// uninstrumented shares every collaborator with handler; benchmarks only.
+	uninstrumented http.Handler
+	readiness      *health.Readiness
+	heartbeat      *health.Heartbeat
+	metrics        *metrics.HTTP
+	deps           []*health.Dependency
+	leading        *atomic.Bool // nil when election is off
+	election       func(ctx context.Context) error
 }
 
 // New builds the application from cfg. It does no network I/O; failures
@@ -62,34 +69,41 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		}
 		isLeader = a.leading.Load
 	}
-	a.handler = server.New(server.Options{
+	opts := server.Options{
 		Info: server.Info{Pod: cfg.PodName, Namespace: cfg.PodNamespace, Node: cfg.NodeName,
 			PodIP: cfg.PodIP, Version: cfg.Version},
 		Message: readMessage(cfg.ConfigDir, log),
 		MaxCPU:  cfg.MaxCPUDuration,
 		Liveness: health.NewLiveness(health.LivenessConfig{
 			CgroupRoot: cfg.CgroupRoot, MemoryThreshold: cfg.MemoryThreshold, DataDir: cfg.DataDir,
-			MinFreeBytes: uint64(cfg.MinFreeDiskMB) << 20, HeartbeatMaxAge: heartbeatMaxAge,
+			MinFreeBytes: uint64(cfg.MinFreeDiskMB) << 20, DataDirLimitBytes: uint64(cfg.DataDirLimitMB) << 20,
+			HeartbeatMaxAge: heartbeatMaxAge,
 		}, a.heartbeat),
 		Readiness: a.readiness,
 		Metrics:   a.metrics,
 		Gatherer:  reg,
 		IsLeader:  isLeader,
-	})
+	}
+	a.handler, a.uninstrumented = server.New(opts), server.Routes(opts)
 	return a, nil
 }
 
 // Handler is the instrumented HTTP handler.
 func (a *App) Handler() http.Handler { return a.handler }
 
+// UninstrumentedHandler is Handler without the request metrics middleware:
+// the same routes, checks and JSON. Run never serves it; it is the
+// baseline tools/bench/apprps measures Handler against.
+func (a *App) UninstrumentedHandler() http.Handler { return a.uninstrumented }
+
 // Readiness exposes the readiness state so the runner can flip it.
 func (a *App) Readiness() *health.Readiness { return a.readiness }
 
-// Start runs the background loops (heartbeat, request-rate window,
-// dependency checks) until ctx ends; the returned func waits for them.
+// Start runs the background loops (request-rate window, dependency
+// checks) until ctx ends; the returned func waits for them. The serving
+// loop's self-probe needs the listener: WatchServing starts it.
 func (a *App) Start(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
-	wg.Go(func() { a.heartbeat.Run(ctx, heartbeatEvery) })
 	wg.Go(func() { a.metrics.Run(ctx) })
 	for _, d := range a.deps {
 		wg.Go(func() { d.Run(ctx) })
@@ -118,4 +132,22 @@ func readMessage(dir string, log *slog.Logger) string {
 	}
 	log.Warn("cannot read message file; using the default", "error", fmt.Sprint(err))
 	return config.DefaultMessage
+}
+
+// WatchServing checks, until ctx ends, that the server on ln answers: a
+// HEAD /ready through the loopback address of ln every selfProbeEvery,
+// each success feeding the liveness "heartbeat" check. /ready is cheap
+// (cached checks) and is left out of the request rate the HPA reads.
+func (a *App) WatchServing(ctx context.Context, ln net.Listener) {
+	a.heartbeat.SelfProbe(ctx, selfURL(ln.Addr()), selfProbeEvery, selfProbeTimeout, a.log)
+}
+
+// selfURL reaches addr over loopback: a ":8080" listener (all addresses)
+// reports [::]:8080, which is not something to dial.
+func selfURL(addr net.Addr) string {
+	port := "0"
+	if tcp, ok := addr.(*net.TCPAddr); ok {
+		port = strconv.Itoa(tcp.Port)
+	}
+	return "http://" + net.JoinHostPort("127.0.0.1", port) + "/ready"
 }

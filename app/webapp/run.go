@@ -41,6 +41,14 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		})
 	}
 
+	// The self-probe runs while the listener is open, through the
+	// shutdown delay (liveness may still be probed then), and stops when
+	// the drain closes the listener rather than log refused connections.
+	var watch sync.WaitGroup
+	watchCtx, stopWatch := context.WithCancel(bg)
+	defer stopWatch()
+	watch.Go(func() { a.WatchServing(watchCtx, ln) })
+
 	// Slowest legitimate response: a maximal /cpu-intensive burn.
 	srv := lifecycle.NewServer(a.Handler(), cfg.MaxCPUDuration+10*time.Second, log)
 	a.Readiness().MarkServing()
@@ -49,13 +57,15 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			a.Readiness().MarkDraining()
 			stopElection() // release the Lease while we drain, so a peer leads sooner
 		},
-		Delay:   cfg.ShutdownDelay,
-		Timeout: cfg.ShutdownTimeout,
-		Log:     log,
+		BeginDrain: stopWatch,
+		Delay:      cfg.ShutdownDelay,
+		Timeout:    cfg.ShutdownTimeout,
+		Log:        log,
 	})
 	stopElection()
 	elect.Wait() // the release is an API call bounded by the renew deadline
 	stopBG()
 	waitBG()
+	watch.Wait()
 	return err
 }

@@ -25,8 +25,8 @@ func main() {
 	flag.StringVar(&o.Target, "target", "", "URL to GET (required)")
 	flag.IntVar(&o.Rate, "rate", 0, fmt.Sprintf("requests per second (required, 1..%d)", loadgen.MaxRate))
 	flag.DurationVar(&o.Duration, "duration", 0, fmt.Sprintf("how long to send (required, at most %s)", loadgen.MaxDuration))
-	flag.DurationVar(&o.Timeout, "timeout", 5*time.Second, "per-request timeout")
-	flag.DurationVar(&o.WaitReady, "wait-ready", 0, "first wait up to this long for the target to answer (not counted); prints {\"started\":...} when the attack begins")
+	flag.DurationVar(&o.Timeout, "timeout", 5*time.Second, fmt.Sprintf("per-request timeout (at most %s)", loadgen.MaxTimeout))
+	flag.DurationVar(&o.WaitReady, "wait-ready", 0, fmt.Sprintf("first wait up to this long (at most %s) for the target to answer (not counted); prints {\"started\":...} when the attack begins", loadgen.MaxWaitReady))
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

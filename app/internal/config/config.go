@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,7 +30,10 @@ type Config struct {
 
 	MemoryThreshold float64 // fraction of the cgroup limit that fails liveness
 	MinFreeDiskMB   int
-	MaxCPUDuration  time.Duration
+	// DataDirLimitMB is the sizeLimit of the emptyDir mounted at DataDir
+	// (0: none); liveness then also fails within MinFreeDiskMB of it.
+	DataDirLimitMB int
+	MaxCPUDuration time.Duration
 
 	ShutdownTimeout time.Duration // drain budget after SIGTERM
 	ShutdownDelay   time.Duration // unready-but-listening time before the drain
@@ -57,6 +61,7 @@ func Load(getenv func(string) string) (Config, error) {
 		CgroupRoot:      e.str("CGROUP_ROOT", "/sys/fs/cgroup"),
 		MemoryThreshold: e.fraction("MEMORY_THRESHOLD", 0.9),
 		MinFreeDiskMB:   e.integer("MIN_FREE_DISK_MB", 10, 0, 1<<20),
+		DataDirLimitMB:  e.integer("DATA_DIR_LIMIT_MB", 0, 0, 1<<20),
 		MaxCPUDuration:  e.duration("MAX_CPU_DURATION", 5*time.Second, time.Millisecond, 10*time.Minute),
 		ShutdownTimeout: e.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, time.Millisecond, time.Hour),
 		ShutdownDelay:   e.duration("SHUTDOWN_DELAY", 0, 0, time.Hour),
@@ -70,6 +75,12 @@ func Load(getenv func(string) string) (Config, error) {
 		PodIP:           e.str("POD_IP", ""),
 		NodeName:        e.str("NODE_NAME", ""),
 		Version:         e.str("APP_VERSION", "dev"),
+	}
+	if c.DataDirLimitMB > 0 && c.DataDirLimitMB <= c.MinFreeDiskMB {
+		// The margin would swallow the whole volume: liveness would fail
+		// from the first probe and the pod would restart for ever.
+		e.fail("DATA_DIR_LIMIT_MB", strconv.Itoa(c.DataDirLimitMB),
+			fmt.Sprintf("must exceed MIN_FREE_DISK_MB (%d), the margin kept below it", c.MinFreeDiskMB))
 	}
 	if c.DatabaseURL != "" {
 		checkDatabaseURL(e, c.DatabaseURL)

@@ -46,6 +46,8 @@ func TestLoadErrorsNameVariableAndValue(t *testing.T) {
 		{"SHUTDOWN_TIMEOUT", "abc"}, {"SHUTDOWN_TIMEOUT", "20"}, {"SHUTDOWN_TIMEOUT", "-1s"},
 		{"MEMORY_THRESHOLD", "abc"}, {"MEMORY_THRESHOLD", "0"}, {"MEMORY_THRESHOLD", "1.5"},
 		{"MAX_CPU_DURATION", "5"}, {"ENABLE_LEADER_ELECTION", "yes please"}, {"LOG_LEVEL", "loud"},
+		{"DATA_DIR_LIMIT_MB", "64Mi"}, {"DATA_DIR_LIMIT_MB", "-1"},
+		{"DATA_DIR_LIMIT_MB", "10"}, // not above the default 10 MiB margin
 	}
 	for _, tc := range cases {
 		_, err := Load(lookup(map[string]string{tc.name: tc.value}))
@@ -129,5 +131,19 @@ func TestDatabaseURLFileErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "DATABASE_URL_FILE") {
 			t.Errorf("%s: want an error naming DATABASE_URL_FILE, got %v", name, err)
 		}
+	}
+}
+
+func TestDataDirLimit(t *testing.T) {
+	c, err := Load(lookup(map[string]string{"DATA_DIR_LIMIT_MB": "64", "MIN_FREE_DISK_MB": "16"}))
+	if err != nil || c.DataDirLimitMB != 64 || c.MinFreeDiskMB != 16 {
+		t.Fatalf("DATA_DIR_LIMIT_MB=64: %+v, %v", c, err)
+	}
+	if c, _ := Load(lookup(nil)); c.DataDirLimitMB != 0 {
+		t.Errorf("default limit %d, want 0 (none)", c.DataDirLimitMB)
+	}
+	_, err = Load(lookup(map[string]string{"DATA_DIR_LIMIT_MB": "16", "MIN_FREE_DISK_MB": "16"}))
+	if err == nil || !strings.Contains(err.Error(), "DATA_DIR_LIMIT_MB") || !strings.Contains(err.Error(), "MIN_FREE_DISK_MB") {
+		t.Errorf("limit equal to the margin: want an error naming both, got %v", err)
 	}
 }

@@ -39,8 +39,16 @@ type LivenessConfig struct {
 	MemoryThreshold float64 // fraction of the limit, e.g. 0.9
 	DataDir         string
 	MinFreeBytes    uint64
-	HeartbeatMaxAge time.Duration
+	// DataDirLimitBytes, when non-zero, is the emptyDir sizeLimit behind
+	// DataDir. The kubelet evicts the pod once usage under the volume
+	// exceeds it, whatever the node's filesystem has free, so the disk
+	// check also fails when fewer than MinFreeBytes remain below it.
+	DataDirLimitBytes uint64
+	HeartbeatMaxAge   time.Duration
 }
+
+// dataDirUsageMaxAge is how long a measured data dir usage is reused.
+const dataDirUsageMaxAge = 5 * time.Second
 
 // Liveness runs the liveness checks. Its measuring functions are fields so
 // tests can substitute them.
@@ -49,12 +57,17 @@ type Liveness struct {
 	heartbeat  *Heartbeat
 	readMemory func(root string) (cgroup.Memory, error)
 	freeBytes  func(dir string) (uint64, error)
+	usage      *dirUsage // nil without DataDirLimitBytes
 	now        func() time.Time
 }
 
 // NewLiveness returns liveness checks reading the real cgroup and statfs.
 func NewLiveness(cfg LivenessConfig, hb *Heartbeat) *Liveness {
-	return &Liveness{cfg: cfg, heartbeat: hb, readMemory: cgroup.ReadMemory, freeBytes: freeBytes, now: time.Now}
+	l := &Liveness{cfg: cfg, heartbeat: hb, readMemory: cgroup.ReadMemory, freeBytes: freeBytes, now: time.Now}
+	if cfg.DataDirLimitBytes > 0 {
+		l.usage = &dirUsage{dir: cfg.DataDir, maxAge: dataDirUsageMaxAge, measure: usedBytes}
+	}
+	return l
 }
 
 // Check runs every liveness check.
@@ -100,13 +113,35 @@ func (l *Liveness) memory() Result {
 	return Result{Status: StatusOK, Message: msg, Data: data}
 }
 
+// disk fails when fewer than MinFreeBytes can still be written in the
+// data dir: on its filesystem (statfs) or, with a limit, below the
+// emptyDir's sizeLimit, whichever is tighter.
 func (l *Liveness) disk() Result {
+	data := map[string]any{"dir": l.cfg.DataDir, "min_free_bytes": l.cfg.MinFreeBytes}
+	fail := func(err error) Result { return Result{Status: StatusFail, Message: err.Error(), Data: data} }
 	free, err := l.freeBytes(l.cfg.DataDir)
 	if err != nil {
-		return Result{Status: StatusFail, Message: err.Error(), Data: map[string]any{"dir": l.cfg.DataDir}}
+		return fail(err)
 	}
-	data := map[string]any{"dir": l.cfg.DataDir, "free_bytes": free, "min_free_bytes": l.cfg.MinFreeBytes}
+	data["fs_free_bytes"] = free
 	msg := fmt.Sprintf("%d bytes free in %s (minimum %d)", free, l.cfg.DataDir, l.cfg.MinFreeBytes)
+	if l.usage != nil {
+		used, err := l.usage.used(l.now())
+		if err != nil {
+			return fail(err)
+		}
+		limit := l.cfg.DataDirLimitBytes
+		left := uint64(0)
+		if used < limit {
+			left = limit - used
+		}
+		data["used_bytes"], data["limit_bytes"] = used, limit
+		if left < free {
+			free = left
+			msg = fmt.Sprintf("%d of the %d-byte limit used in %s, %d left (minimum %d)", used, limit, l.cfg.DataDir, left, l.cfg.MinFreeBytes)
+		}
+	}
+	data["free_bytes"] = free
 	if free < l.cfg.MinFreeBytes {
 		return Result{Status: StatusFail, Message: msg, Data: data}
 	}
@@ -116,7 +151,7 @@ func (l *Liveness) disk() Result {
 func (l *Liveness) beat() Result {
 	age := l.now().Sub(l.heartbeat.Last())
 	data := map[string]any{"age_seconds": age.Seconds(), "max_age_seconds": l.cfg.HeartbeatMaxAge.Seconds()}
-	msg := fmt.Sprintf("last heartbeat %s ago (max %s)", age.Round(time.Millisecond), l.cfg.HeartbeatMaxAge)
+	msg := fmt.Sprintf("serving loop last answered a self-request %s ago (max %s)", age.Round(time.Millisecond), l.cfg.HeartbeatMaxAge)
 	if age > l.cfg.HeartbeatMaxAge {
 		return Result{Status: StatusFail, Message: msg, Data: data}
 	}

@@ -19,6 +19,9 @@ type Options struct {
 	// routing here before the listener closes. Zero when a preStop sleep
 	// already provides that time.
 	Delay time.Duration
+	// BeginDrain runs after Delay, just before the listener closes: what
+	// needs the listener (a self-probe) stops here.
+	BeginDrain func()
 	// Timeout bounds the drain of in-flight requests.
 	Timeout time.Duration
 	Log     *slog.Logger
@@ -48,6 +51,9 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, o Options) er
 		time.Sleep(o.Delay)
 	}
 
+	if o.BeginDrain != nil {
+		o.BeginDrain()
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 	defer cancel()
 	start := time.Now()

@@ -15,6 +15,7 @@ type harness struct {
 	ln       net.Listener
 	url      string
 	draining atomic.Bool
+	drainAt  atomic.Int64 // UnixNano when BeginDrain ran; 0 before
 	entered  chan struct{}
 	release  chan struct{}
 	done     chan error
@@ -45,6 +46,7 @@ func start(t *testing.T, o Options) *harness {
 		}
 	})
 	o.BeginShutdown = func() { h.draining.Store(true) }
+	o.BeginDrain = func() { h.drainAt.Store(time.Now().UnixNano()) }
 	o.Log = slog.New(slog.DiscardHandler)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
@@ -89,6 +91,9 @@ func TestShutdownOrder(t *testing.T) {
 	if code, _, err := get(h.url + "/ready"); err != nil || code != 503 {
 		t.Fatalf("ready during delay: %d %v (want 503 from a still-open listener)", code, err)
 	}
+	if h.drainAt.Load() != 0 {
+		t.Error("BeginDrain ran during the delay, while the listener was still open")
+	}
 	// After the delay the listener closes while the slow request is still
 	// in flight, and Serve keeps waiting for it.
 	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(5 * time.Millisecond) {
@@ -106,6 +111,9 @@ func TestShutdownOrder(t *testing.T) {
 	case err := <-h.done:
 		t.Fatalf("Serve returned %v while a request was in flight", err)
 	default:
+	}
+	if at := h.drainAt.Load(); at == 0 || time.Unix(0, at).Sub(began) < 300*time.Millisecond {
+		t.Errorf("BeginDrain at %v after shutdown began: want it once the 300ms delay is over, before the listener closes", time.Unix(0, at).Sub(began))
 	}
 	h.release <- struct{}{}
 	if r := <-slow; r.err != nil || r.code != 200 || r.body != "finished" {

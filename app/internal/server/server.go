@@ -37,9 +37,21 @@ type Options struct {
 // left out of http_requests_per_second so the HPA sees user load only.
 var infra = map[string]bool{"/health": true, "/ready": true, "/metrics": true}
 
-// New returns the instrumented handler.
+// New returns the instrumented handler: Routes wrapped in the request
+// metrics middleware. This is what the application serves.
 func New(o Options) http.Handler {
-	router := httpjson.Router{
+	router := o.routes()
+	return o.Metrics.Middleware(router, router.Route(metrics.RouteOther), func(rt string) bool { return !infra[rt] })
+}
+
+// Routes returns the same routes and handlers as New without the request
+// metrics middleware (o.Metrics is unused). Nothing serves it in
+// production: it exists so tools/bench/apprps and the benchmarks can
+// measure exactly what the middleware costs.
+func Routes(o Options) http.Handler { return o.routes() }
+
+func (o Options) routes() httpjson.Router {
+	return httpjson.Router{
 		"/":              httpjson.GetOnly(o.root),
 		"/health":        httpjson.GetOnly(probe(o.Liveness)),
 		"/ready":         httpjson.GetOnly(probe(o.Readiness)),
@@ -49,7 +61,6 @@ func New(o Options) http.Handler {
 			ErrorHandling: promhttp.ContinueOnError,
 		}).ServeHTTP),
 	}
-	return o.Metrics.Middleware(router, router.Route(metrics.RouteOther), func(rt string) bool { return !infra[rt] })
 }
 
 type rootResponse struct {

@@ -15,8 +15,14 @@ import (
 const (
 	MaxRate     = 500
 	MaxDuration = 10 * time.Minute
-	maxErrors   = 10
-	maxFailedAt = 100
+	// MaxTimeout bounds one request: a slower answer is a failure to
+	// report, and the worker bound (rate x timeout) grows with it.
+	MaxTimeout = 30 * time.Second
+	// MaxWaitReady bounds the uncounted warm-up, so a target that never
+	// comes up ends the run (and the probe's Job) in bounded time.
+	MaxWaitReady = 5 * time.Minute
+	maxErrors    = 10
+	maxFailedAt  = 100
 )
 
 // Options describe one run.
@@ -44,8 +50,11 @@ func (o Options) Validate() error {
 	if o.Duration <= 0 || o.Duration > MaxDuration {
 		errs = append(errs, fmt.Errorf("-duration %s: want more than 0 and at most %s", o.Duration, MaxDuration))
 	}
-	if o.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("-timeout %s: want more than 0", o.Timeout))
+	if o.Timeout <= 0 || o.Timeout > MaxTimeout {
+		errs = append(errs, fmt.Errorf("-timeout %s: want more than 0 and at most %s", o.Timeout, MaxTimeout))
+	}
+	if o.WaitReady < 0 || o.WaitReady > MaxWaitReady {
+		errs = append(errs, fmt.Errorf("-wait-ready %s: want 0 (no warm-up) to %s", o.WaitReady, MaxWaitReady))
 	}
 	return errors.Join(errs...)
 }

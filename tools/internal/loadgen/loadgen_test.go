@@ -41,12 +41,15 @@ func TestRunCountsFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Sent != 50 || res.Failed != 50 || res.SuccessRatio != 0 || res.StatusCodes["500"] != 50 ||
+	// 50 at 50/s for 1s; on a loaded machine vegeta's pacer can reach the
+	// end of the second one hit short, which is not what this test is about.
+	n := int(res.Sent)
+	if n < 45 || n > 50 || res.Failed != res.Sent || res.SuccessRatio != 0 || res.StatusCodes["500"] != n ||
 		len(res.Errors) != 1 || !strings.Contains(res.Errors[0], "500") {
 		t.Errorf("failing server: %+v", res)
 	}
-	if len(res.FailedAt) != 50 || res.FailedAt[0] < 0 || res.FailedAt[49] < res.FailedAt[0] || res.FailedAt[49] > 2 {
-		t.Errorf("failure send times: %v; want 50 ascending offsets within the 1s run", res.FailedAt)
+	if len(res.FailedAt) != n || n == 0 || res.FailedAt[0] < 0 || res.FailedAt[n-1] < res.FailedAt[0] || res.FailedAt[n-1] > 2 {
+		t.Errorf("failure send times: %v; want %d ascending offsets within the 1s run", res.FailedAt, n)
 	}
 
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -83,6 +86,16 @@ func TestValidate(t *testing.T) {
 	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// The probes run loadgen with -timeout 5s -wait-ready 60s; the caps
+	// themselves are allowed.
+	for _, o := range []Options{
+		{Target: ok.Target, Rate: 10, Duration: time.Second, Timeout: 5 * time.Second, WaitReady: time.Minute},
+		{Target: ok.Target, Rate: 10, Duration: time.Second, Timeout: MaxTimeout, WaitReady: MaxWaitReady},
+	} {
+		if err := o.Validate(); err != nil {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
 	bad := map[string]func(*Options){
 		"-target": func(o *Options) { o.Target = "web-app-service" },
 		"-rate":   func(o *Options) { o.Rate = MaxRate + 1 },
@@ -92,6 +105,11 @@ func TestValidate(t *testing.T) {
 		},
 		"-duration ": func(o *Options) { o.Duration = 0 },
 		"-timeout":   func(o *Options) { o.Timeout = 0 },
+		"-timeout ":  func(o *Options) { o.Timeout = MaxTimeout + time.Millisecond },
+		"-wait-ready": func(o *Options) {
+			o.WaitReady = MaxWaitReady + time.Second
+		},
+		"-wait-ready ": func(o *Options) { o.WaitReady = -time.Second },
 	}
 	for flag, mutate := range bad {
 		o := ok

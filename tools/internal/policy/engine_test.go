@@ -203,7 +203,8 @@ func TestRules(t *testing.T) {
 	}
 	want := []string{
 		"container_probes", "container_resources", "default_deny", "hpa", "image_pinned", "image_ports",
-		"ingress_class", "insecure_tls", "mesh_routing", "network_policy_selectors", "non_root", "pdb", "references", "rolling_update",
+		"ingress_class", "insecure_tls", "leader_election_rbac", "mesh_routing", "network_policy_selectors", "non_root", "pdb",
+		"references", "rolling_update", "shutdown_budget",
 	}
 	if !slices.Equal(names, want) {
 		t.Errorf("Rules() = %v, want %v", names, want)
