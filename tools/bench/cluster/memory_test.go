@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+)
 
 func TestWorkingSet(t *testing.T) {
 	v1 := "1000000\ncache 600000\ninactive_file 100\ntotal_inactive_file 400000\n"
@@ -13,5 +17,19 @@ func TestWorkingSet(t *testing.T) {
 	}
 	if _, err := workingSet("max\n"); err == nil {
 		t.Error("garbage usage accepted")
+	}
+}
+
+func TestNodeReady(t *testing.T) {
+	ready := corev1.Node{Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{
+		{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse},
+		{Type: corev1.NodeReady, Status: corev1.ConditionTrue},
+	}}}
+	if !nodeReady(ready) {
+		t.Error("Ready node not seen as Ready")
+	}
+	ready.Status.Conditions[1].Status = corev1.ConditionFalse
+	if nodeReady(ready) || nodeReady(corev1.Node{}) {
+		t.Error("NotReady or condition-less node seen as Ready")
 	}
 }

@@ -31,18 +31,28 @@ var Packages = []string{"debootstrap", "runc", "podman"}
 // setting rlimit type 6".
 const podmanNProc = 32768
 
+// geteuid is os.Geteuid, replaceable in tests.
+var geteuid = os.Geteuid
+
 // Ensure installs what is missing and returns the container limits.
 // Progress goes to w, one line per change; nothing is printed for what
 // was already in place.
 func Ensure(ctx context.Context, w io.Writer) (Limits, error) {
-	if os.Geteuid() != 0 {
+	if geteuid() != 0 {
 		return Limits{}, ErrNotRoot
 	}
 	limits, err := ContainerLimits()
 	if err != nil {
 		return Limits{}, err
 	}
-	if err := ensurePackages(ctx, w, Packages); err != nil {
+	core, err := hardCoreLimit()
+	if err != nil {
+		return Limits{}, err
+	}
+	if err := checkCoreLimit(core); err != nil {
+		return Limits{}, err
+	}
+	if err := ensurePackages(ctx, w, Packages, debianPackages{}); err != nil {
 		return Limits{}, err
 	}
 	if err := ensureContainersConf(w, ContainersConfPath, limits); err != nil {

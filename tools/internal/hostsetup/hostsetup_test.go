@@ -2,11 +2,16 @@ package hostsetup
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestContainersConf(t *testing.T) {
@@ -59,5 +64,77 @@ func TestContainerLimits(t *testing.T) {
 	l, err := ContainerLimits()
 	if err != nil || l.NoFile != hard.NoFile || l.NProc != min(hard.NProc, podmanNProc) {
 		t.Errorf("ContainerLimits() = %+v, %v; hard limits %+v", l, err, hard)
+	}
+}
+
+func TestEnsureRefusesNonRoot(t *testing.T) {
+	defer func(f func() int) { geteuid = f }(geteuid)
+	geteuid = func() int { return 1000 }
+	if _, err := Ensure(context.Background(), io.Discard); !errors.Is(err, ErrNotRoot) {
+		t.Fatalf("Ensure as uid 1000: %v, want ErrNotRoot", err)
+	}
+	if !strings.Contains(ErrNotRoot.Error(), "root") {
+		t.Errorf("ErrNotRoot %q does not say root", ErrNotRoot)
+	}
+}
+
+// fakePackages records apt-get calls; missing packages are not installed,
+// and installing failing ones fails.
+type fakePackages struct {
+	missing, failing map[string]bool
+	calls            []string
+}
+
+func (f *fakePackages) Installed(_ context.Context, pkg string) bool { return !f.missing[pkg] }
+
+func (f *fakePackages) Apt(_ context.Context, args ...string) (string, error) {
+	f.calls = append(f.calls, strings.Join(args, " "))
+	if pkg := args[len(args)-1]; args[0] == "install" && f.failing[pkg] {
+		return "E: Unable to locate package " + pkg, errors.New("exit status 100")
+	}
+	return "", nil
+}
+
+func TestEnsurePackages(t *testing.T) {
+	pkgs := []string{"debootstrap", "runc", "podman"}
+	t.Run("all installed: apt-get not run", func(t *testing.T) {
+		f := &fakePackages{}
+		if err := ensurePackages(context.Background(), io.Discard, pkgs, f); err != nil || len(f.calls) != 0 {
+			t.Errorf("err=%v calls=%v", err, f.calls)
+		}
+	})
+	t.Run("two missing: one update, two installs", func(t *testing.T) {
+		f := &fakePackages{missing: map[string]bool{"runc": true, "podman": true}}
+		var out bytes.Buffer
+		if err := ensurePackages(context.Background(), &out, pkgs, f); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(f.calls, "; "); got != "update; install -y runc; install -y podman" {
+			t.Errorf("apt-get calls %q", got)
+		}
+		if !strings.Contains(out.String(), "Installing host package podman") {
+			t.Errorf("progress %q does not name the package", out.String())
+		}
+	})
+	t.Run("missing package that cannot be installed", func(t *testing.T) {
+		f := &fakePackages{missing: map[string]bool{"runc": true}, failing: map[string]bool{"runc": true}}
+		err := ensurePackages(context.Background(), io.Discard, pkgs, f)
+		var pe *PackageError
+		if !errors.As(err, &pe) || pe.Package != "runc" || !strings.Contains(err.Error(), "Unable to locate package runc") {
+			t.Fatalf("error %v: want a PackageError naming runc with apt's output", err)
+		}
+		if slices.Contains(f.calls, "install -y podman") {
+			t.Errorf("went on after the failure: %v", f.calls)
+		}
+	})
+}
+
+func TestCheckCoreLimit(t *testing.T) {
+	if err := checkCoreLimit(unix.RLIM_INFINITY); err != nil {
+		t.Errorf("unlimited refused: %v", err)
+	}
+	err := checkCoreLimit(0)
+	if err == nil || !strings.Contains(err.Error(), "LimitCORE=infinity") || !strings.Contains(err.Error(), "ulimit -Hc") {
+		t.Errorf("finite limit: %v, want an error naming LimitCORE and ulimit -Hc", err)
 	}
 }

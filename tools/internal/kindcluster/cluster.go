@@ -59,13 +59,31 @@ func (c *Cluster) Create() error {
 	return nil
 }
 
-// Delete removes the cluster's nodes, their volumes and its kubeconfig
-// entry, then the podman network, which kind leaves behind.
+// Delete removes everything the cluster put on the host: its nodes, their
+// volumes, its kubeconfig entry, and then the podman network, which kind
+// leaves behind. `make down` uses it.
 func (c *Cluster) Delete() error {
+	if err := c.DeleteNodes(); err != nil {
+		return err
+	}
+	return removeNetworkIfUnused()
+}
+
+// DeleteNodes removes the nodes, their /var volumes (those of nodes whose
+// container is already gone included) and the kubeconfig entry, and keeps
+// the network: other containers on it (the git server) keep running, and
+// Create reuses it. Recreating a broken cluster uses it.
+func (c *Cluster) DeleteNodes() error {
+	var names []string
+	if ns, err := c.Nodes(); err == nil {
+		for _, n := range ns {
+			names = append(names, n.String())
+		}
+	}
 	if err := c.provider.Delete(c.Name, ""); err != nil {
 		return fmt.Errorf("failed to delete kind cluster %q: %w", c.Name, err)
 	}
-	return removeNetworkIfUnused()
+	return removeNodeVolumes(c.Name, names)
 }
 
 // Nodes lists the cluster's node containers.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -29,8 +30,9 @@ type State struct {
 }
 
 // Inspect tells a usable cluster from a missing one and from the remains
-// of a crash or a half-finished delete: nodes missing or stopped, or an
-// API server that does not answer.
+// of a crash or a half-finished delete (nodes missing or stopped, an API
+// server that does not answer), and from a cluster whose nodes run an
+// older node image than the one just built.
 func (c *Cluster) Inspect(ctx context.Context) (State, error) {
 	want, err := expectedNodes(c.ConfigPath)
 	if err != nil {
@@ -43,22 +45,74 @@ func (c *Cluster) Inspect(ctx context.Context) (State, error) {
 	if len(ns) == 0 {
 		return State{Health: Absent}, nil
 	}
-	if len(ns) != want {
-		return State{Broken, fmt.Sprintf("%d of %d node containers exist", len(ns), want)}, nil
-	}
+	names := make([]string, 0, len(ns))
 	for _, n := range ns {
-		running, err := podman("inspect", "--format", "{{.State.Running}}", n.String())
-		if err != nil {
-			return State{Broken, fmt.Sprintf("node %s cannot be inspected: %v", n, err)}, nil
-		}
-		if running != "true" {
-			return State{Broken, fmt.Sprintf("node container %s is not running", n)}, nil
+		names = append(names, n.String())
+	}
+	containers, err := InspectContainers(names)
+	if err != nil {
+		return State{Broken, fmt.Sprintf("node containers cannot be inspected: %v", err)}, nil
+	}
+	imageID, err := podman("image", "inspect", "--format", "{{.Id}}", c.NodeImage)
+	if err != nil {
+		return State{}, fmt.Errorf("failed to read the ID of node image %s (build it: go run ./tools/nodeimage): %w", c.NodeImage, err)
+	}
+	// The API server is only asked (up to 15 s) when the nodes look right.
+	st := classify(want, containers, imageID, nil)
+	if st.Health == Healthy {
+		st = classify(want, containers, imageID, c.apiReady(ctx))
+	}
+	return st, nil
+}
+
+// classify is Inspect's judgement, without podman or the API server: want
+// node containers, what podman reported about those that exist, the ID of
+// the current node image ("" skips that check), and the API server's
+// readiness error. The first problem found is the reason.
+func classify(want int, nodes []NodeContainer, nodeImageID string, apiErr error) State {
+	if len(nodes) == 0 {
+		return State{Health: Absent}
+	}
+	if len(nodes) != want {
+		return State{Broken, fmt.Sprintf("%d of %d node containers exist (%s): a crash or a half-finished delete", len(nodes), want, containerNames(nodes))}
+	}
+	for _, n := range nodes {
+		if !n.Running {
+			return State{Broken, fmt.Sprintf("node container %s is %s, not running", n.Name, n.Status)}
 		}
 	}
-	if err := c.apiReady(ctx); err != nil {
-		return State{Broken, fmt.Sprintf("API server not ready: %v", err)}, nil
+	for _, n := range nodes {
+		if nodeImageID != "" && n.ImageID != nodeImageID {
+			return State{Broken, fmt.Sprintf("node %s runs node image %s (Kubernetes %s), not the current %s: recreating on the new image",
+				n.Name, shortID(n.ImageID), orUnknown(n.Labels["parallel-poc.kubernetes"]), shortID(nodeImageID))}
+		}
 	}
-	return State{Health: Healthy}, nil
+	if apiErr != nil {
+		return State{Broken, fmt.Sprintf("API server not ready: %v", apiErr)}
+	}
+	return State{Health: Healthy}
+}
+
+func containerNames(nodes []NodeContainer) string {
+	names := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		names = append(names, n.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 func (c *Cluster) apiReady(ctx context.Context) error {

@@ -15,8 +15,11 @@ import (
 // podman or debootstrap.
 var errNotRoot = errors.New("must run as root: kind nodes are privileged podman containers, and the node image is built with debootstrap and chroot (try: sudo make up)")
 
+// geteuid is os.Geteuid, replaceable in tests.
+var geteuid = os.Geteuid
+
 func checkRoot() error {
-	if os.Geteuid() != 0 {
+	if geteuid() != 0 {
 		return errNotRoot
 	}
 	return nil

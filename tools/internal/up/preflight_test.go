@@ -48,9 +48,24 @@ func TestUpStepsOrder(t *testing.T) {
 		titles = append(titles, strings.Fields(s.Title)[0])
 	}
 	// The CNI must come after loading images (its image is local) and
-	// before waiting for Ready (nodes stay NotReady without it).
-	want := "Checking Building Building Creating Loading Installing Approving Waiting Installing Checking"
+	// before waiting for Ready (nodes stay NotReady without it). The
+	// network check from every node comes last, so Flux starts on a
+	// settled network.
+	want := "Checking Building Building Creating Loading Installing Approving Waiting Installing Checking Checking"
 	if got := strings.Join(titles, " "); got != want {
 		t.Errorf("steps %q, want %q", got, want)
+	}
+}
+
+func TestCheckRootRefusesNonRoot(t *testing.T) {
+	defer func(f func() int) { geteuid = f }(geteuid)
+	geteuid = func() int { return 1000 }
+	err := checkRoot()
+	if err == nil || !strings.Contains(err.Error(), "must run as root") || !strings.Contains(err.Error(), "sudo") {
+		t.Fatalf("checkRoot as uid 1000: %v, want the not-root error with its remedy", err)
+	}
+	geteuid = func() int { return 0 }
+	if err := checkRoot(); err != nil {
+		t.Errorf("checkRoot as root: %v", err)
 	}
 }

@@ -32,6 +32,9 @@ type Env struct {
 	// WithFlux adds the Flux steps; flux is their shared state.
 	WithFlux bool
 	flux     *fluxState
+
+	// teardown is what stepDelete recorded for stepResidue.
+	teardown *teardownRecord
 }
 
 // Step is one stage of bring-up or tear-down.

@@ -22,10 +22,14 @@ func stepCluster(e *Env) error {
 		e.Status.Note("reused")
 		return nil
 	case kindcluster.Broken:
-		fmt.Fprintf(e.Out, "   cluster %q is broken (%s): deleting it\n", ClusterName, st.Reason)
-		if err := e.Cluster.Delete(); err != nil {
-			return fmt.Errorf("failed to delete the broken cluster: %w", err)
+		// Only the nodes and their volumes go: the kind network stays, as
+		// the git server may still be attached to it (removing it would
+		// fail), and Create reuses it.
+		fmt.Fprintf(e.Out, "   cluster %q is broken (%s): deleting its nodes\n", ClusterName, st.Reason)
+		if err := e.Cluster.DeleteNodes(); err != nil {
+			return fmt.Errorf("failed to delete the broken cluster's nodes: %w", err)
 		}
+		e.Status.Note("recreated: " + st.Reason)
 	}
 	ports, err := hostPorts(e.Cluster.ConfigPath)
 	if err != nil {

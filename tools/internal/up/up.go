@@ -9,6 +9,7 @@ import (
 	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
 	"github.com/parallel-poc/orchestration/tools/internal/nodeimage"
 	"github.com/parallel-poc/orchestration/tools/internal/status"
+	"github.com/parallel-poc/orchestration/tools/internal/versions"
 )
 
 // ClusterName and the config the local cluster is made from.
@@ -55,6 +56,7 @@ func UpSteps() []Step {
 		{"Waiting for every node to be Ready ⏳", stepNodesReady},
 		{"Installing the default StorageClass 💾", stepStorage},
 		{"Checking cluster DNS and pod logs 🔎", stepDNS},
+		{"Checking the network from every node 🕸", stepNodeNetwork},
 	}
 }
 
@@ -68,6 +70,14 @@ func Up(ctx context.Context, o Options) error {
 	if err := RunSteps(e, steps); err != nil {
 		return err
 	}
+	// The pinned kubectl from the node image build: the host's may be
+	// missing or of a skewed version.
+	kubectl, pinned := "kubectl", ""
+	if p, err := ensureKubectl(e.CacheDir); err != nil {
+		fmt.Fprintf(e.Out, "\n(no pinned kubectl: %v; the commands below use kubectl from PATH)\n", err)
+	} else {
+		kubectl, pinned = p, "   # kubectl "+versions.Kubernetes+", built with the node image"
+	}
 	fmt.Fprintf(e.Out, "\nCluster %q is up. kubectl context: %s\n", ClusterName, e.Cluster.Context())
 	if o.Flux {
 		fmt.Fprintf(e.Out, "Flux is synced to %s. The app: http://webapp.localhost/\n", short(e.flux.head))
@@ -76,6 +86,6 @@ func Up(ctx context.Context, o Options) error {
 	} else {
 		fmt.Fprintf(e.Out, "\nNext:\n")
 	}
-	fmt.Fprintf(e.Out, "  kubectl --context %s get pods -A\n  make test      # every test tier, the e2e tier on this cluster\n  make down      # delete it, leaving nothing behind\n", e.Cluster.Context())
+	fmt.Fprintf(e.Out, "  %s --context %s get pods -A%s\n  make test      # every test tier, the e2e tier on this cluster\n  make down      # delete it, leaving nothing behind\n", kubectl, e.Cluster.Context(), pinned)
 	return nil
 }

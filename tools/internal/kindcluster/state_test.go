@@ -1,0 +1,123 @@
+package kindcluster
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// liveNodes are the node containers of a healthy cluster, as podman
+// reported them (testdata captured from a running parallel-poc cluster).
+func liveNodes(t *testing.T) ([]NodeContainer, string) {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/podman-inspect-nodes.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := ParseInspect(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := os.ReadFile("testdata/node-image-id.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nodes, strings.TrimSpace(string(id))
+}
+
+func TestParseInspectReadsWhatResidueAndHealthNeed(t *testing.T) {
+	nodes, imageID := liveNodes(t)
+	if len(nodes) != 4 {
+		t.Fatalf("%d nodes parsed, want 4", len(nodes))
+	}
+	cp := nodes[0]
+	want := NodeContainer{
+		Name: "parallel-poc-control-plane", ID: "ae2b57e6b997848e756b82f064abf5e286fb4ee210cd9bf8a0ac94fa765910f5",
+		Status: "running", Running: true, ImageID: imageID,
+		MergedDir:  "/var/lib/containers/storage/overlay/38e065189995f955f0c69aef667ae6527b466efcd0a96224b9989ba65bb99c00/merged",
+		SandboxKey: "/run/netns/netns-9d5b8b15-5304-5c60-85d4-8eb63697e298",
+	}
+	cp.Labels = nil
+	if !reflect.DeepEqual(cp, want) {
+		t.Errorf("control plane parsed as\n%+v\nwant\n%+v", cp, want)
+	}
+	if nodes[1].Labels["io.x-k8s.kind.role"] != "worker" {
+		t.Errorf("labels not read: %v", nodes[1].Labels)
+	}
+	if _, err := ParseInspect([]byte("Error: no such container")); err == nil {
+		t.Error("garbage parsed without error")
+	}
+}
+
+func TestClassify(t *testing.T) {
+	healthy, imageID := liveNodes(t)
+	stopped := append([]NodeContainer(nil), healthy...)
+	stopped[2].Running, stopped[2].Status = false, "exited"
+	older := append([]NodeContainer(nil), healthy...)
+	older[3].ImageID = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	older[3].Labels = map[string]string{"parallel-poc.kubernetes": "v1.34.3"}
+
+	cases := []struct {
+		name       string
+		nodes      []NodeContainer
+		apiErr     error
+		health     Health
+		reasonHave []string
+	}{
+		{"0 of 4", nil, nil, Absent, nil},
+		{"2 of 4", healthy[:2], nil, Broken, []string{"2 of 4 node containers", "(parallel-poc-control-plane, parallel-poc-worker)"}},
+		{"one stopped", stopped, nil, Broken, []string{"parallel-poc-worker2 is exited"}},
+		{"older node image", older, nil, Broken, []string{"parallel-poc-worker3", "0123456789ab", "v1.34.3", shortID(imageID), "recreating"}},
+		{"API not ready", healthy, errors.New("connection refused"), Broken, []string{"API server not ready", "connection refused"}},
+		{"healthy", healthy, nil, Healthy, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := classify(4, c.nodes, imageID, c.apiErr)
+			if st.Health != c.health {
+				t.Fatalf("health %d (%s), want %d", st.Health, st.Reason, c.health)
+			}
+			for _, w := range c.reasonHave {
+				if !strings.Contains(st.Reason, w) {
+					t.Errorf("reason %q does not mention %q", st.Reason, w)
+				}
+			}
+		})
+	}
+	// Without a current image ID the image check is skipped, not failed.
+	if st := classify(4, older, "", nil); st.Health != Healthy {
+		t.Errorf("no image ID: %+v, want Healthy", st)
+	}
+}
+
+func TestNodeVolumesFromLiveListing(t *testing.T) {
+	raw, err := os.ReadFile("testdata/podman-volume-ls.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := parseVolumes(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := nodeVolumes(vs, "parallel-poc", nil)
+	// Four node volumes; the git server's volume (named parallel-poc-gitserver,
+	// unlabelled) is not one of them.
+	if len(got) != 4 {
+		t.Fatalf("node volumes %v, want the 4 labelled ones", got)
+	}
+	for _, v := range got {
+		if v == "parallel-poc-gitserver" {
+			t.Errorf("git server volume selected: %v", got)
+		}
+	}
+	// A node name as label key counts even under another cluster name.
+	vs = append(vs, volume{Name: "x", Labels: map[string]string{"other-worker": "true"}})
+	if got := nodeVolumes(vs, "nomatch", []string{"other-worker"}); len(got) != 1 || got[0] != "x" {
+		t.Errorf("by node name: %v, want [x]", got)
+	}
+	if got := nodeVolumes(vs, "nomatch", nil); len(got) != 0 {
+		t.Errorf("other cluster: %v, want none", got)
+	}
+}

@@ -1,0 +1,64 @@
+package kindconfig
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
+	"sigs.k8s.io/yaml"
+)
+
+func repositoryKindConfig(t *testing.T) v1alpha4.Cluster {
+	t.Helper()
+	data, err := os.ReadFile("../../../clusters/dev-kind/kind-config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c v1alpha4.Cluster
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// The seed's topology and subnets, as the issue fixes them.
+func TestRepositoryKindConfigTopology(t *testing.T) {
+	c := repositoryKindConfig(t)
+	if c.Networking.PodSubnet != "10.244.0.0/16" || c.Networking.ServiceSubnet != "10.96.0.0/12" {
+		t.Errorf("subnets pod %s service %s, want 10.244.0.0/16 and 10.96.0.0/12", c.Networking.PodSubnet, c.Networking.ServiceSubnet)
+	}
+	roles := map[v1alpha4.NodeRole]int{}
+	for _, n := range c.Nodes {
+		roles[n.Role]++
+	}
+	if len(c.Nodes) != 4 || roles[v1alpha4.ControlPlaneRole] != 1 || roles[v1alpha4.WorkerRole] != 3 {
+		t.Errorf("nodes %v, want exactly 1 control plane and 3 workers", roles)
+	}
+}
+
+// kube-router's service proxy is off, but it still needs the service range
+// to route and police Service traffic: it must be kind's serviceSubnet.
+func TestKubeRouterServiceRangeIsKindServiceSubnet(t *testing.T) {
+	data, err := os.ReadFile("../../../infrastructure/kube-router/daemonset.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds appsv1.DaemonSet
+	if err := yaml.Unmarshal(data, &ds); err != nil {
+		t.Fatal(err)
+	}
+	var ranges []string
+	for _, c := range ds.Spec.Template.Spec.Containers {
+		for _, a := range c.Args {
+			if v, ok := strings.CutPrefix(a, "--service-cluster-ip-range="); ok {
+				ranges = append(ranges, v)
+			}
+		}
+	}
+	want := repositoryKindConfig(t).Networking.ServiceSubnet
+	if len(ranges) != 1 || ranges[0] != want {
+		t.Errorf("kube-router --service-cluster-ip-range %v, want exactly [%s] (kind-config.yaml serviceSubnet)", ranges, want)
+	}
+}
