@@ -3,14 +3,15 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: help up down probes test test-short verify e2e schemas images node-image bench-app bench-cluster
+.PHONY: help up down probes test test-short verify e2e schemas images node-image bench-app bench-cluster bench-gitops
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 up: ## the local cluster, Flux from the local git server synced to HEAD, then the post-sync probes
-	$(GO) run ./tools/up
-	$(GO) run ./tools/verify --live
+	$(GO) run ./tools/up --summary-file .cache/up-summary.txt
+	@# The probes' tables, then the app URL and next commands again, last.
+	$(GO) run ./tools/verify --live; rc=$$?; cat .cache/up-summary.txt; exit $$rc
 
 probes: ## the post-sync probes on the live cluster (PROBES=name,... selects)
 	$(GO) run ./tools/verify --live $(if $(PROBES),--probe $(PROBES))
@@ -42,5 +43,8 @@ node-image: ## build the kind node image from pinned sources (cached by recipe)
 bench-cluster: ## node image build time, make up to Ready, idle cluster memory
 	$(GO) run ./tools/bench/cluster
 
-bench-app: ## requests/s of the app on loopback, instrumented vs bare net/http
+bench-app: ## requests/s of the app on loopback, with vs without its metrics middleware
 	$(GO) run ./tools/bench/apprps
+
+bench-gitops: ## push-to-applied latency of Flux, median of N (5) pushes, beside the intervals
+	$(GO) run ./tools/bench/gitops $(if $(N),-n $(N))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
 	"github.com/parallel-poc/orchestration/tools/internal/nodeimage"
@@ -26,6 +27,10 @@ type Options struct {
 	// Flux bootstraps Flux from the local git server and waits until the
 	// cluster is synced to HEAD.
 	Flux bool
+	// Summary, when set, also receives the closing summary (context, app
+	// URL, next commands): make up prints it again after the probes, so
+	// it is the last thing the user reads.
+	Summary io.Writer
 }
 
 func newEnv(ctx context.Context, o Options) *Env {
@@ -78,14 +83,22 @@ func Up(ctx context.Context, o Options) error {
 	} else {
 		kubectl, pinned = p, "   # kubectl "+versions.Kubernetes+", built with the node image"
 	}
-	fmt.Fprintf(e.Out, "\nCluster %q is up. kubectl context: %s\n", ClusterName, e.Cluster.Context())
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nCluster %q is up. kubectl context: %s\n", ClusterName, e.Cluster.Context())
 	if o.Flux {
-		fmt.Fprintf(e.Out, "Flux is synced to %s. The app: http://webapp.localhost/\n", short(e.flux.head))
-		fmt.Fprintf(e.Out, "\nNext:\n  git commit ... && git push cluster HEAD:main   # Flux applies it within seconds\n")
-		fmt.Fprintf(e.Out, "  %s --context %s get kustomizations\n", e.flux.build.CLI.Path, e.Cluster.Context())
+		fmt.Fprintf(&b, "Flux is synced to %s. The app: http://webapp.localhost/\n", short(e.flux.head))
+		fmt.Fprintf(&b, "\nNext:\n  git commit ... && git push cluster HEAD:main   # Flux applies it within seconds\n")
+		fmt.Fprintf(&b, "  %s --context %s get kustomizations\n", e.flux.build.CLI.Path, e.Cluster.Context())
+		fmt.Fprintf(&b, "  %s --context %s reconcile kustomization apps --with-source\n", e.flux.build.CLI.Path, e.Cluster.Context())
 	} else {
-		fmt.Fprintf(e.Out, "\nNext:\n")
+		fmt.Fprintf(&b, "\nNext:\n")
 	}
-	fmt.Fprintf(e.Out, "  %s --context %s get pods -A%s\n  make test      # every test tier, the e2e tier on this cluster\n  make down      # delete it, leaving nothing behind\n", kubectl, e.Cluster.Context(), pinned)
+	fmt.Fprintf(&b, "  %s --context %s get pods -A%s\n  make probes    # the post-sync probes again\n  make test      # every test tier, the e2e tier on this cluster\n  make down      # delete it, leaving nothing behind\n", kubectl, e.Cluster.Context(), pinned)
+	fmt.Fprint(e.Out, b.String())
+	if o.Summary != nil {
+		if _, err := io.WriteString(o.Summary, b.String()); err != nil {
+			return fmt.Errorf("write the summary: %w", err)
+		}
+	}
 	return nil
 }
