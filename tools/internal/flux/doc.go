@@ -4,7 +4,8 @@
 // Secret narrowed to the read-only account, then bootstrap's commit pulled
 // back into the working clone), and waits until every Kustomization has
 // applied the pushed commit (WaitSynced), failing with the controllers'
-// own error messages.
+// own error messages: on timeout, or early once a Kustomization's attempt
+// at that commit failed and its retry failed the same way (a bad HEAD).
 //
 // Order in the bring-up, after the CNI runs and every node is Ready and
 // before anything waits on the infrastructure Kustomization:

@@ -44,6 +44,21 @@ func ks(name, source string, gen, observed int64, applied string, conds ...map[s
 	}}
 }
 
+// withStatus sets status fields (a path below status) on a copy of u.
+func withStatus(u unstructured.Unstructured, value any, path ...string) unstructured.Unstructured {
+	c := *u.DeepCopy()
+	if err := unstructured.SetNestedField(c.Object, value, append([]string{"status"}, path...)...); err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func withAnnotation(u *unstructured.Unstructured, key, value string) *unstructured.Unstructured {
+	c := u.DeepCopy()
+	c.SetAnnotations(map[string]string{key: value})
+	return c
+}
+
 func TestEvaluate(t *testing.T) {
 	rev := "main@sha1:" + sha
 	ready := cond("Ready", "True", "ReconciliationSucceeded", "Applied revision: "+rev)
@@ -53,6 +68,7 @@ func TestEvaluate(t *testing.T) {
 		ks          []unstructured.Unstructured
 		done        bool
 		fatal, want string // substrings of the error / of the pending list
+		failed      string // substring of the one Failure expected ("": none)
 	}{
 		{
 			name: "all synced; other sources ignored",
@@ -78,7 +94,86 @@ func TestEvaluate(t *testing.T) {
 				ks("infrastructure", "flux-system", 1, 1, "main@sha1:old",
 					cond("Ready", "False", "HealthCheckFailed", "timeout waiting for: [Deployment/kube-system/traefik status: 'InProgress']")),
 			},
-			want: "Kustomization flux-system/infrastructure: applied main@sha1:old, attempted " + rev + " (Ready=False HealthCheckFailed: timeout waiting for: [Deployment/kube-system/traefik",
+			want:   "Kustomization flux-system/infrastructure: applied main@sha1:old, attempted " + rev + " (Ready=False HealthCheckFailed: timeout waiting for: [Deployment/kube-system/traefik",
+			failed: "Kustomization flux-system/infrastructure HealthCheckFailed: timeout waiting for",
+		},
+		{
+			name: "source at the commit but Ready=False: not done, and why",
+			repo: gitRepo(rev, cond("Ready", "False", "GitOperationFailed", "failed to checkout and determine revision: authentication required")),
+			ks:   []unstructured.Unstructured{ks("flux-system", "flux-system", 1, 1, rev, ready)},
+			want: "GitRepository flux-system/flux-system has 0123456789ab but is not Ready (Ready=False GitOperationFailed: failed to checkout and determine revision: authentication required)",
+		},
+		{
+			name: "source without a Ready condition",
+			repo: gitRepo(rev),
+			ks:   []unstructured.Unstructured{ks("flux-system", "flux-system", 1, 1, rev, ready)},
+			want: "has 0123456789ab but is not Ready (no Ready condition yet)",
+		},
+		{
+			name: "source's new generation not observed",
+			repo: func() *unstructured.Unstructured {
+				r := gitRepo(rev, ready)
+				r.SetGeneration(2)
+				_ = unstructured.SetNestedField(r.Object, int64(1), "status", "observedGeneration")
+				return r
+			}(),
+			ks:   []unstructured.Unstructured{ks("flux-system", "flux-system", 1, 1, rev, ready)},
+			want: "GitRepository flux-system/flux-system: generation 2 not observed yet (observed 1)",
+		},
+		{
+			name: "reconcile request not handled yet",
+			repo: withAnnotation(gitRepo(rev, ready), "reconcile.fluxcd.io/requestedAt", "2026-11-27T18:00:02Z"),
+			ks:   []unstructured.Unstructured{ks("flux-system", "flux-system", 1, 1, rev, ready)},
+			want: "GitRepository flux-system/flux-system: reconcile request 2026-11-27T18:00:02Z not handled yet (last handled nothing)",
+		},
+		{
+			name: "reconcile request handled",
+			repo: func() *unstructured.Unstructured {
+				r := withAnnotation(gitRepo(rev, ready), "reconcile.fluxcd.io/requestedAt", "2026-11-27T18:00:02Z")
+				_ = unstructured.SetNestedField(r.Object, "2026-11-27T18:00:02Z", "status", "lastHandledReconcileAt")
+				return r
+			}(),
+			ks:   []unstructured.Unstructured{ks("flux-system", "flux-system", 1, 1, rev, ready)},
+			done: true,
+		},
+		{
+			name: "attempt at the commit failed: a Failure with the controller's message",
+			repo: gitRepo(rev, ready),
+			ks: []unstructured.Unstructured{
+				ks("flux-system", "flux-system", 1, 1, rev, ready),
+				ks("apps", "flux-system", 1, 1, "main@sha1:old",
+					cond("Ready", "False", "HealthCheckFailed", "timeout waiting for: [Deployment/parallel-poc/web-app status: 'InProgress']")),
+			},
+			want:   "Kustomization flux-system/apps: applied main@sha1:old",
+			failed: "Kustomization flux-system/apps HealthCheckFailed: timeout waiting for: [Deployment/parallel-poc/web-app",
+		},
+		{
+			name: "failure at an older revision is not the target's",
+			repo: gitRepo(rev, ready),
+			ks: []unstructured.Unstructured{
+				withStatus(ks("apps", "flux-system", 1, 1, "main@sha1:old",
+					cond("Ready", "False", "BuildFailed", "kustomize build failed")), "main@sha1:old", "lastAttemptedRevision"),
+			},
+			want: "attempted main@sha1:old",
+		},
+		{
+			name: "failure for an older spec (condition's generation) is not the current spec's",
+			repo: gitRepo(rev, ready),
+			ks: []unstructured.Unstructured{
+				ks("apps", "flux-system", 3, 2, "main@sha1:old", map[string]any{
+					"type": "Ready", "status": "False", "reason": "BuildFailed", "message": "old spec", "observedGeneration": int64(2),
+					"lastTransitionTime": "2026-01-01T00:00:00Z",
+				}),
+			},
+			want: "apps: generation not observed yet (Ready=False BuildFailed: old spec)",
+		},
+		{
+			name: "a dependency not ready is not a failure of its own",
+			repo: gitRepo(rev, ready),
+			ks: []unstructured.Unstructured{
+				ks("apps", "flux-system", 1, 1, "main@sha1:old", cond("Ready", "False", "DependencyNotReady", "dependency 'flux-system/infrastructure' is not ready")),
+			},
+			want: "DependencyNotReady",
 		},
 		{
 			name: "new generation not observed",
@@ -109,6 +204,13 @@ func TestEvaluate(t *testing.T) {
 			}
 			if c.want != "" && !strings.Contains(strings.Join(s.Pending, "\n"), c.want) {
 				t.Errorf("pending %q, want it to contain %q", s.Pending, c.want)
+			}
+			var failed []string
+			for _, f := range s.Failed {
+				failed = append(failed, f.ID+" "+f.Reason+": "+f.Message)
+			}
+			if (c.failed == "") != (len(failed) == 0) || (c.failed != "" && !strings.Contains(strings.Join(failed, "\n"), c.failed)) {
+				t.Errorf("failed %q, want %q", failed, c.failed)
 			}
 		})
 	}
