@@ -75,8 +75,13 @@ func (c cacheDir) tempDir(prefix string) (string, error) {
 	return d, nil
 }
 
-// logFile opens the step's log, truncated.
+// logFile opens the step's log, truncated. It makes logs/ itself: the
+// first steps (host set-up, inputs) run before the lock step lays out the
+// cache, and on a new machine nothing is there yet.
 func (c cacheDir) logFile(step string) (*os.File, error) {
+	if err := os.MkdirAll(c.path("logs"), 0o755); err != nil {
+		return nil, fmt.Errorf("failed to create the step log dir: %w", err)
+	}
 	f, err := os.Create(c.path("logs", step+".log"))
 	if err != nil {
 		return nil, fmt.Errorf("failed to open step log: %w", err)
