@@ -64,6 +64,20 @@ func stepCNI(e *Env) error {
 	return applyDir(e, "infrastructure/kube-router")
 }
 
+// stepClusterDNS applies infrastructure/coredns directly: kubeadm's CoreDNS
+// addon is skipped (kind-config.yaml), and Flux's controllers need cluster
+// DNS to reach the git server. Flux adopts the same objects later.
+func stepClusterDNS(e *Env) error {
+	if err := applyDir(e, "infrastructure/coredns"); err != nil {
+		return err
+	}
+	cs, err := e.Cluster.Clientset()
+	if err != nil {
+		return err
+	}
+	return clusterops.WaitDeploymentAvailable(e.Ctx, cs, "kube-system", "coredns", 3*time.Minute)
+}
+
 // stepStorage makes local-path-provisioner the default StorageClass. kind
 // created a "standard" class for its in-tree hostPath provisioner, whose
 // volumes only root can write; a StorageClass's provisioner is immutable,

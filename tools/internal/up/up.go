@@ -59,6 +59,7 @@ func UpSteps() []Step {
 		{"Installing the CNI and NetworkPolicy engine 🔌", stepCNI},
 		{"Approving kubelet serving certificates 🔏", stepApproveCSRs},
 		{"Waiting for every node to be Ready ⏳", stepNodesReady},
+		{"Installing cluster DNS (CoreDNS from git) 🧭", stepClusterDNS},
 		{"Installing the default StorageClass 💾", stepStorage},
 		{"Checking cluster DNS and pod logs 🔎", stepDNS},
 		{"Checking the network from every node 🕸", stepNodeNetwork},
