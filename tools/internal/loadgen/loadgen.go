@@ -73,6 +73,9 @@ type Result struct {
 	// FailedAt are the send times of the first failures, in seconds since
 	// the attack began, so a caller can lay them on its own timeline.
 	FailedAt []float64 `json:"failed_at_s"`
+	// LastFailedAt is the send time of the last failure (same clock), so
+	// a caller can bound the failures beyond the first maxFailedAt too.
+	LastFailedAt float64 `json:"last_failed_at_s,omitempty"`
 }
 
 // Started is printed when the attack begins, after the warm-up.
@@ -111,6 +114,7 @@ func Run(ctx context.Context, o Options, started func(Started)) (Result, error) 
 	var m vegeta.Metrics
 	var failed uint64
 	var failedAt []float64
+	var lastFailedAt float64
 	began := time.Now()
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
 	defer stop()
@@ -118,15 +122,17 @@ func Run(ctx context.Context, o Options, started func(Started)) (Result, error) 
 		m.Add(res)
 		if res.Code < 200 || res.Code >= 400 { // vegeta's own success rule
 			failed++
+			at := float64(res.Timestamp.Sub(began).Milliseconds()) / 1000
 			if len(failedAt) < maxFailedAt {
-				failedAt = append(failedAt, float64(res.Timestamp.Sub(began).Milliseconds())/1000)
+				failedAt = append(failedAt, at)
 			}
+			lastFailedAt = max(lastFailedAt, at)
 		}
 	}
 	m.Close()
 	r := summarise(&m, failed, ctx.Err() != nil)
 	if failedAt != nil {
-		r.FailedAt = failedAt
+		r.FailedAt, r.LastFailedAt = failedAt, lastFailedAt
 	}
 	return r, nil
 }

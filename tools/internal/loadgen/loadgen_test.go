@@ -51,6 +51,9 @@ func TestRunCountsFailures(t *testing.T) {
 	if len(res.FailedAt) != n || n == 0 || res.FailedAt[0] < 0 || res.FailedAt[n-1] < res.FailedAt[0] || res.FailedAt[n-1] > 2 {
 		t.Errorf("failure send times: %v; want %d ascending offsets within the 1s run", res.FailedAt, n)
 	}
+	if n > 0 && res.LastFailedAt != res.FailedAt[n-1] {
+		t.Errorf("last failure at %.3fs, want the last of the failure times %.3fs", res.LastFailedAt, res.FailedAt[n-1])
+	}
 
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := "http://" + ln.Addr().String() + "/"
