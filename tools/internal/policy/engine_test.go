@@ -119,6 +119,8 @@ func TestPrototypeDefects(t *testing.T) {
 		{"pdb", "error", "PodDisruptionBudget", "web-app-pdb", "spec.minAvailable", "minAvailable 2 allows 0 voluntary disruptions"},
 		{"pdb", "error", "StatefulSet", "postgres-cluster", "spec.template.metadata.labels", "no PodDisruptionBudget"},
 		{"references", "error", "StatefulSet", "postgres-cluster", "spec.serviceName", "spec.serviceName postgres names no Service"},
+		{"replica_spread_budget", "error", "PodDisruptionBudget", "web-app-pdb", "spec.minAvailable", "(minAvailable 2) never allows an eviction: it selects 2 pods (Deployment web-app: 2)"},
+		{"replica_spread_budget", "error", "StatefulSet", "postgres-cluster", "spec.template.metadata.labels", "runs 3 replicas (spec.replicas 3) but no policy/v1 PodDisruptionBudget"},
 		{"rolling_update", "error", "Deployment", "web-app", "spec.replicas", "spec.replicas 3 is set although HorizontalPodAutoscaler web-app-hpa scales this Deployment"},
 		{"rolling_update", "error", "Deployment", "web-app", "spec.strategy.rollingUpdate.maxUnavailable", "rollingUpdate.maxUnavailable 1"},
 	}
@@ -204,7 +206,7 @@ func TestRules(t *testing.T) {
 	want := []string{
 		"container_probes", "container_resources", "default_deny", "hpa", "image_pinned", "image_ports",
 		"ingress_class", "insecure_tls", "leader_election_rbac", "mesh_routing", "network_policy_selectors", "non_root", "pdb",
-		"references", "rolling_update", "shutdown_budget",
+		"references", "replica_spread_budget", "rolling_update", "shutdown_budget",
 	}
 	if !slices.Equal(names, want) {
 		t.Errorf("Rules() = %v, want %v", names, want)

@@ -41,6 +41,14 @@ web_container := {
 	"volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
 }
 
+# spread_by_node: at most one replica more on any node than on another.
+spread_by_node(labels) := {
+	"maxSkew": 1,
+	"topologyKey": "kubernetes.io/hostname",
+	"whenUnsatisfiable": "DoNotSchedule",
+	"labelSelector": {"matchLabels": labels},
+}
+
 web_deployment := {
 	"apiVersion": "apps/v1",
 	"kind": "Deployment",
@@ -60,6 +68,7 @@ web_deployment := {
 			"spec": {
 				"serviceAccountName": "web-app",
 				"securityContext": {"runAsNonRoot": true, "runAsUser": 10001, "fsGroup": 10001},
+				"topologySpreadConstraints": [spread_by_node({"app": "web"})],
 				"containers": [web_container],
 				"volumes": [{"name": "tmp", "emptyDir": {}}],
 			},
@@ -164,6 +173,7 @@ postgres_statefulset := {
 			"metadata": {"labels": {"app": "postgres"}},
 			"spec": {
 				"securityContext": {"runAsNonRoot": true, "runAsUser": 999, "fsGroup": 999},
+				"topologySpreadConstraints": [spread_by_node({"app": "postgres"})],
 				"initContainers": [{
 					"name": "init-permissions",
 					"image": "busybox:1.36.1",
