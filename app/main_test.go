@@ -62,32 +62,43 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// TestSIGTERMDrainsThenExitsZero also runs the child with its database
+// down (nothing listens on the port): the pod must still become ready.
 func TestSIGTERMDrainsThenExitsZero(t *testing.T) {
-	port := freePort(t)
+	port, dbPort := freePort(t), freePort(t)
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	cmd := exec.Command(os.Args[0])
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.Env = append(os.Environ(), "WEBAPP_TEST_CHILD=1", "PORT="+strconv.Itoa(port),
-		"SHUTDOWN_DELAY=500ms", "SHUTDOWN_TIMEOUT=5s", "CONFIG_DIR="+t.TempDir())
+		"SHUTDOWN_DELAY=500ms", "SHUTDOWN_TIMEOUT=5s", "CONFIG_DIR="+t.TempDir(),
+		"DATABASE_URL=postgres://app:pw@127.0.0.1:"+strconv.Itoa(dbPort)+"/app?sslmode=disable", "DB_CHECK_TIMEOUT=200ms")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
-	status := func(path string) int {
+	fetch := func(path string) (int, string) {
 		resp, err := client.Get(base + path)
 		if err != nil {
-			return 0
+			return 0, ""
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
 	}
-	for deadline := time.Now().Add(5 * time.Second); status("/ready") != 200; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("child never became ready; logs:\n%s", logs.String())
+	status := func(path string) int { code, _ := fetch(path); return code }
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		code, body := fetch("/ready")
+		if code == 200 && strings.Contains(body, `"postgres":{"status":"down"`) {
+			break
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("child never became ready with its database reported down (last %d %s); logs:\n%s", code, body, logs.String())
+		}
+	}
+	if code := status("/visits"); code != 503 {
+		t.Errorf("/visits with the database down = %d, want 503", code)
 	}
 
 	slow := make(chan int, 1)

@@ -21,17 +21,26 @@ import (
 	"github.com/parallel-poc/orchestration/app/internal/health"
 	"github.com/parallel-poc/orchestration/app/internal/metrics"
 	"github.com/parallel-poc/orchestration/app/internal/server"
+	"github.com/parallel-poc/orchestration/app/internal/store"
 )
 
 // The serving loop is checked by requesting HEAD /ready through the real
 // listener every selfProbeEvery, each request allowed selfProbeTimeout;
-// liveness fails after heartbeatMaxAge without an answer: about five
-// missed requests, slack enough for CPU throttling under a tight limit.
+// readiness and liveness fail after heartbeatMaxAge without an answer:
+// about five missed requests, slack enough for CPU throttling under a
+// tight limit. The kubelet's thresholds then make readiness (2 x 5s) act
+// well before liveness (3 x 10s).
 const (
 	selfProbeEvery   = time.Second
 	selfProbeTimeout = time.Second
 	heartbeatMaxAge  = 5 * time.Second
 )
+
+// postgres names the database dependency in /ready, metrics and errors.
+const postgres = "postgres"
+
+// dbConns is how many connections one pod uses for requests at most.
+const dbConns = 4
 
 // App is the assembled application: handler plus background loops.
 type App struct {
@@ -44,7 +53,8 @@ type App struct {
 	heartbeat      *health.Heartbeat
 	metrics        *metrics.HTTP
 	deps           []*health.Dependency
-	leading        *atomic.Bool // nil when election is off
+	store          *store.Postgres // nil without DATABASE_URL
+	leading        *atomic.Bool    // nil when election is off
 	election       func(ctx context.Context) error
 }
 
@@ -54,14 +64,22 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, heartbeat: health.NewHeartbeat(time.Now())}
 	reg := metrics.NewRegistry()
 	a.metrics = metrics.NewHTTP(reg)
+	db := server.Database{Name: postgres, Timeout: cfg.DBTimeout}
 	if cfg.DatabaseURL != "" {
 		check, err := health.PostgresCheck(cfg.DatabaseURL)
 		if err != nil {
 			return nil, err
 		}
-		a.deps = append(a.deps, health.NewDependency("database", check, cfg.DBCheckInterval, cfg.DBCheckTimeout, log))
+		if a.store, err = store.Open(cfg.DatabaseURL, dbConns); err != nil {
+			return nil, err
+		}
+		dep := health.NewDependency(postgres, check, cfg.DBCheckInterval, cfg.DBCheckTimeout, log)
+		a.deps = append(a.deps, dep)
+		metrics.NewDependencyGauge(reg, postgres, dep.Up)
+		db.Store, db.Down, db.RetryAfter = a.store, dep.Err, dep.Interval()
 	}
-	a.readiness = health.NewReadiness(a.deps...)
+	// Readiness reports the database but does not follow it: see package health.
+	a.readiness = health.NewReadiness(a.heartbeat, heartbeatMaxAge, a.deps...)
 	var isLeader func() bool
 	if cfg.LeaderElection {
 		if err := a.setupElection(metrics.NewLeaderGauge(reg)); err != nil {
@@ -83,6 +101,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		Metrics:   a.metrics,
 		Gatherer:  reg,
 		IsLeader:  isLeader,
+		DB:        db,
 	}
 	a.handler, a.uninstrumented = server.New(opts), server.Routes(opts)
 	return a, nil
@@ -98,6 +117,13 @@ func (a *App) UninstrumentedHandler() http.Handler { return a.uninstrumented }
 
 // Readiness exposes the readiness state so the runner can flip it.
 func (a *App) Readiness() *health.Readiness { return a.readiness }
+
+// Close releases the database connections kept for reuse.
+func (a *App) Close() {
+	if a.store != nil {
+		a.store.Close()
+	}
+}
 
 // Start runs the background loops (request-rate window, dependency
 // checks) until ctx ends; the returned func waits for them. The serving

@@ -21,6 +21,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	defer a.Close() // after the drain: in-flight requests may still query
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
 		return fmt.Errorf("listen on PORT %d: %w", cfg.Port, err)

@@ -38,9 +38,14 @@ type Config struct {
 	ShutdownTimeout time.Duration // drain budget after SIGTERM
 	ShutdownDelay   time.Duration // unready-but-listening time before the drain
 
-	DatabaseURL     string // optional postgres:// URL checked by readiness
+	// DatabaseURL is the optional postgres:// URL that /visits uses. It is
+	// checked in the background every DBCheckInterval (each check allowed
+	// DBCheckTimeout) for /ready's body, the webapp_dependency_up gauge and
+	// /visits' fail-fast; it never decides readiness.
+	DatabaseURL     string
 	DBCheckInterval time.Duration
 	DBCheckTimeout  time.Duration
+	DBTimeout       time.Duration // bound on one request's database work
 
 	LeaderElection bool
 	LeaseName      string
@@ -68,6 +73,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DatabaseURL:     databaseURL(e),
 		DBCheckInterval: e.duration("DB_CHECK_INTERVAL", 5*time.Second, 100*time.Millisecond, time.Hour),
 		DBCheckTimeout:  e.duration("DB_CHECK_TIMEOUT", 2*time.Second, 10*time.Millisecond, time.Minute),
+		DBTimeout:       e.duration("DB_TIMEOUT", 2*time.Second, 10*time.Millisecond, time.Minute),
 		LeaderElection:  e.boolean("ENABLE_LEADER_ELECTION", false),
 		LeaseName:       e.str("LEASE_NAME", DefaultLeaseName),
 		PodName:         e.str("POD_NAME", host),

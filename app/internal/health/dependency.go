@@ -12,7 +12,8 @@ import (
 type CheckFunc func(ctx context.Context) error
 
 // Dependency re-checks a dependency in the background and caches the
-// outcome, so readiness probes read a recent answer without touching it.
+// outcome, so probes, metrics and the routes that need it read a recent
+// answer without touching it.
 type Dependency struct {
 	Name     string
 	check    CheckFunc
@@ -68,15 +69,35 @@ func (d *Dependency) Run(ctx context.Context) {
 	}
 }
 
-// Result reports the cached outcome; "not checked yet" counts as failing.
+// Interval is how often the dependency is re-checked: how long a caller
+// told "unavailable" should wait before trying again.
+func (d *Dependency) Interval() time.Duration { return d.interval }
+
+// Up reports whether the latest check succeeded; false before the first.
+func (d *Dependency) Up() bool {
+	o := d.last.Load()
+	return o != nil && o.err == nil
+}
+
+// Err is the latest check's failure, nil when it succeeded or before the
+// first check completed (unknown is not down: a request may still try).
+func (d *Dependency) Err() error {
+	if o := d.last.Load(); o != nil {
+		return o.err
+	}
+	return nil
+}
+
+// Result reports the cached outcome as up, down or unknown (not checked
+// yet). It is information, never a probe verdict.
 func (d *Dependency) Result() Result {
 	o := d.last.Load()
 	if o == nil {
-		return Result{Status: StatusFail, Message: "not checked yet"}
+		return Result{Status: StatusUnknown, Message: "not checked yet"}
 	}
 	data := map[string]any{"checked_at": o.at.UTC().Format(time.RFC3339Nano)}
 	if o.err != nil {
-		return Result{Status: StatusFail, Message: o.err.Error(), Data: data}
+		return Result{Status: StatusDown, Message: o.err.Error(), Data: data}
 	}
-	return Result{Status: StatusOK, Message: "reachable", Data: data}
+	return Result{Status: StatusUp, Message: "reachable", Data: data}
 }

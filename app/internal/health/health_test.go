@@ -82,8 +82,15 @@ func TestLivenessHeartbeat(t *testing.T) {
 	}
 }
 
+func newTestReadiness(deps ...*Dependency) (*Readiness, *time.Time) {
+	now := time.Unix(1000, 0)
+	r := NewReadiness(NewHeartbeat(now), 5*time.Second, deps...)
+	r.now = func() time.Time { return now }
+	return r, &now
+}
+
 func TestReadinessPhases(t *testing.T) {
-	r := NewReadiness()
+	r, _ := newTestReadiness()
 	if rep := r.Check(); rep.OK() || rep.Checks["lifecycle"].Message != "starting" {
 		t.Fatalf("new readiness should fail as starting: %+v", rep)
 	}
@@ -98,27 +105,51 @@ func TestReadinessPhases(t *testing.T) {
 	}
 }
 
-func TestDependencyCachesAndGatesReadiness(t *testing.T) {
+// TestReadinessFollowsTheServingLoop: a pod whose own serving loop stops
+// answering its self-requests cannot serve, so it leaves rotation (and,
+// later and separately, liveness restarts it).
+func TestReadinessFollowsTheServingLoop(t *testing.T) {
+	r, now := newTestReadiness()
+	r.MarkServing()
+	*now = now.Add(4 * time.Second)
+	if rep := r.Check(); !rep.OK() {
+		t.Fatalf("4s old beat should be ready: %+v", rep)
+	}
+	*now = now.Add(2 * time.Second)
+	if rep := r.Check(); !slices.Equal(rep.Failing, []string{"heartbeat"}) {
+		t.Fatalf("6s old beat should fail readiness on the heartbeat: %+v", rep)
+	}
+	r.heartbeat.Beat(*now)
+	if rep := r.Check(); !rep.OK() {
+		t.Errorf("fresh beat should be ready again: %+v", rep)
+	}
+}
+
+// TestSharedDependencyIsReportedNotGating: PostgreSQL is shared by every
+// replica, so its state shows in the readiness body but never fails it;
+// checks are cached, so probes do not reach the database.
+func TestSharedDependencyIsReportedNotGating(t *testing.T) {
 	var calls atomic.Int32
 	var fail atomic.Bool
-	dep := NewDependency("database", func(context.Context) error {
+	dep := NewDependency("postgres", func(context.Context) error {
 		calls.Add(1)
 		if fail.Load() {
 			return errors.New("boom")
 		}
 		return nil
 	}, time.Hour, time.Second, slog.New(slog.DiscardHandler))
-	r := NewReadiness(dep)
+	r, _ := newTestReadiness(dep)
 	r.MarkServing()
-	if rep := r.Check(); rep.OK() || !slices.Equal(rep.Failing, []string{"database"}) {
-		t.Fatalf("unchecked dependency should fail readiness: %+v", rep)
+	rep := r.Check()
+	if !rep.OK() || rep.Dependencies["postgres"].Status != StatusUnknown || dep.Up() || dep.Err() != nil {
+		t.Fatalf("unchecked dependency: want ready, reported unknown, not up, no error: %+v", rep)
 	}
 	if err := dep.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for range 100 {
-		if rep := r.Check(); !rep.OK() {
-			t.Fatalf("reachable dependency should be ready: %+v", rep)
+		if rep := r.Check(); !rep.OK() || rep.Dependencies["postgres"].Status != StatusUp {
+			t.Fatalf("reachable dependency: %+v", rep)
 		}
 	}
 	if n := calls.Load(); n != 1 {
@@ -126,8 +157,18 @@ func TestDependencyCachesAndGatesReadiness(t *testing.T) {
 	}
 	fail.Store(true)
 	_ = dep.Refresh(context.Background())
-	if rep := r.Check(); rep.OK() || rep.Checks["database"].Message != "database unreachable: boom" {
-		t.Errorf("failed dependency should fail readiness: %+v", rep)
+	rep = r.Check()
+	if !rep.OK() || len(rep.Failing) != 0 {
+		t.Errorf("a down shared dependency must not fail readiness: %+v", rep)
+	}
+	if d := rep.Dependencies["postgres"]; d.Status != StatusDown || d.Message != "postgres unreachable: boom" {
+		t.Errorf("down dependency not reported: %+v", d)
+	}
+	if dep.Up() || dep.Err() == nil || dep.Err().Error() != "postgres unreachable: boom" {
+		t.Errorf("Up=%v Err=%v after a failed check", dep.Up(), dep.Err())
+	}
+	if _, ok := rep.Checks["postgres"]; ok {
+		t.Error("the dependency appears among the checks that decide readiness")
 	}
 }
 

@@ -31,9 +31,10 @@ func (h *Heartbeat) Last() time.Time { return time.Unix(0, h.last.Load()) }
 
 // SelfProbe sends HEAD url every interval, each with its own timeout and a
 // fresh connection (so the accept loop is exercised too), and beats on any
-// HTTP answer: a 503 from /ready while a dependency is down still proves
-// the serving loop works. Failures are logged once per outage. It returns
-// when ctx ends.
+// HTTP answer: a 503 from /ready (starting, shutting down, or its own
+// stale heartbeat) still proves the serving loop works, so readiness
+// recovers as soon as the loop answers again. Failures are logged once
+// per outage. It returns when ctx ends.
 func (h *Heartbeat) SelfProbe(ctx context.Context, url string, interval, timeout time.Duration, log *slog.Logger) {
 	client := &http.Client{
 		Timeout: timeout,

@@ -13,6 +13,10 @@ const (
 	StatusOK      = "ok"
 	StatusFail    = "fail"
 	StatusUnknown = "unknown" // could not measure; does not fail the probe
+
+	// A dependency's state, reported beside the checks, never failing one.
+	StatusUp   = "up"
+	StatusDown = "down"
 )
 
 // Result is one check's outcome, with the figures behind it.
@@ -24,10 +28,13 @@ type Result struct {
 
 // Report aggregates named check results. Failing lists the names of the
 // checks that failed, so a 503 body says at a glance what went wrong.
+// Dependencies are shared services reported for information: their state
+// never decides Status.
 type Report struct {
-	Status  string            `json:"status"`
-	Failing []string          `json:"failing,omitempty"`
-	Checks  map[string]Result `json:"checks"`
+	Status       string            `json:"status"`
+	Failing      []string          `json:"failing,omitempty"`
+	Checks       map[string]Result `json:"checks"`
+	Dependencies map[string]Result `json:"dependencies,omitempty"`
 }
 
 // OK reports whether no check failed.
@@ -81,7 +88,7 @@ func (l *Liveness) Check() Report {
 
 func newReport(checks map[string]Result) Report {
 	r := Report{Status: StatusOK, Checks: checks}
-	for _, name := range []string{"memory", "disk", "heartbeat", "lifecycle", "database"} {
+	for _, name := range []string{"memory", "disk", "heartbeat", "lifecycle"} {
 		if c, ok := checks[name]; ok && c.Status == StatusFail {
 			r.Failing = append(r.Failing, name)
 			r.Status = StatusFail
@@ -148,11 +155,15 @@ func (l *Liveness) disk() Result {
 	return Result{Status: StatusOK, Message: msg, Data: data}
 }
 
-func (l *Liveness) beat() Result {
-	age := l.now().Sub(l.heartbeat.Last())
-	data := map[string]any{"age_seconds": age.Seconds(), "max_age_seconds": l.cfg.HeartbeatMaxAge.Seconds()}
-	msg := fmt.Sprintf("serving loop last answered a self-request %s ago (max %s)", age.Round(time.Millisecond), l.cfg.HeartbeatMaxAge)
-	if age > l.cfg.HeartbeatMaxAge {
+func (l *Liveness) beat() Result { return beatResult(l.heartbeat, l.now(), l.cfg.HeartbeatMaxAge) }
+
+// beatResult fails when the serving loop's last answered self-request is
+// older than maxAge: liveness and readiness both read it.
+func beatResult(hb *Heartbeat, now time.Time, maxAge time.Duration) Result {
+	age := now.Sub(hb.Last())
+	data := map[string]any{"age_seconds": age.Seconds(), "max_age_seconds": maxAge.Seconds()}
+	msg := fmt.Sprintf("serving loop last answered a self-request %s ago (max %s)", age.Round(time.Millisecond), maxAge)
+	if age > maxAge {
 		return Result{Status: StatusFail, Message: msg, Data: data}
 	}
 	return Result{Status: StatusOK, Message: msg, Data: data}

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Write sends v as JSON with status. Probe and error answers must never be
@@ -74,4 +76,23 @@ func (rt Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	NotFound(w, r)
+}
+
+// DependencyError is the body of a 503 for a request that needs a
+// dependency that is down: what is unavailable, which dependency, and why.
+type DependencyError struct {
+	Error      string `json:"error"`      // e.g. "database unavailable"
+	Dependency string `json:"dependency"` // e.g. "postgres"
+	Detail     string `json:"detail"`
+}
+
+// Unavailable answers 503 with e. A positive retryAfter becomes a
+// Retry-After header in whole seconds (rounded up): when trying again may
+// succeed. Zero sends none, for a condition waiting will not cure.
+func Unavailable(w http.ResponseWriter, e DependencyError, retryAfter time.Duration) {
+	if retryAfter > 0 {
+		secs := (retryAfter + time.Second - 1) / time.Second
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
+	}
+	Write(w, http.StatusServiceUnavailable, e)
 }

@@ -113,3 +113,22 @@ func TestMethod(t *testing.T) {
 		}
 	}
 }
+
+func TestDependencyGaugeReadsAtScrape(t *testing.T) {
+	reg := NewRegistry()
+	var up bool
+	NewDependencyGauge(reg, "postgres", func() bool { return up })
+	for _, state := range []bool{false, true, false} {
+		up = state
+		want := "0"
+		if state {
+			want = "1"
+		}
+		text := `# HELP webapp_dependency_up 1 if the shared dependency's latest check succeeded, else 0. Readiness does not follow it.
+# TYPE webapp_dependency_up gauge
+webapp_dependency_up{dependency="postgres"} ` + want + "\n"
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(text), "webapp_dependency_up"); err != nil {
+			t.Errorf("up=%v: %v", state, err)
+		}
+	}
+}

@@ -28,3 +28,21 @@ func NewLeaderGauge(reg prometheus.Registerer) prometheus.Gauge {
 	reg.MustRegister(g)
 	return g
 }
+
+// NewDependencyGauge registers webapp_dependency_up{dependency=name}: 1
+// while the dependency's latest background check succeeded, else 0 (also
+// before the first check). It is read at scrape time from up, so it can
+// never disagree with what /ready reports. Registered only for configured
+// dependencies: a 0 always means "configured and not reachable".
+func NewDependencyGauge(reg prometheus.Registerer, name string, up func() bool) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "webapp_dependency_up",
+		Help:        "1 if the shared dependency's latest check succeeded, else 0. Readiness does not follow it.",
+		ConstLabels: prometheus.Labels{"dependency": name},
+	}, func() float64 {
+		if up() {
+			return 1
+		}
+		return 0
+	}))
+}

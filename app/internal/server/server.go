@@ -31,6 +31,7 @@ type Options struct {
 	Metrics   *metrics.HTTP
 	Gatherer  prometheus.Gatherer
 	IsLeader  func() bool // nil when leader election is off
+	DB        Database    // for /visits, the only route that needs PostgreSQL
 }
 
 // infra routes are probes and scrapes, not application traffic: they are
@@ -56,6 +57,7 @@ func (o Options) routes() httpjson.Router {
 		"/health":        httpjson.GetOnly(probe(o.Liveness)),
 		"/ready":         httpjson.GetOnly(probe(o.Readiness)),
 		"/cpu-intensive": httpjson.GetOnly(o.cpuIntensive),
+		"/visits":        httpjson.Methods(o.visits, http.MethodGet, http.MethodHead, http.MethodPost),
 		"/metrics": httpjson.GetOnly(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
 			// Serve what can be gathered even if one collector fails.
 			ErrorHandling: promhttp.ContinueOnError,
