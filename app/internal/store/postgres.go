@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Visit is one row of the visits table.
@@ -23,25 +23,26 @@ type Summary struct {
 	Recent []Visit `json:"recent"`
 }
 
-// Postgres reads and writes visits. At most maxConns connections are in
-// use at once, and as many are kept idle for the next requests.
-type Postgres struct {
-	cfg   *pgx.ConnConfig
-	slots chan struct{}  // one token per connection in use
-	idle  chan *pgx.Conn // connections ready for reuse
-}
+// Postgres reads and writes visits through a pgx pool of at most
+// maxConns connections, opened on demand.
+type Postgres struct{ pool *pgxpool.Pool }
 
-// Open parses databaseURL; it does no I/O, so a database that is down at
-// start does not stop the application from serving what does not need it.
+// Open parses databaseURL; it does no I/O (the pool dials on first use),
+// so a database that is down at start does not stop the application from
+// serving what does not need it.
 func Open(databaseURL string, maxConns int) (*Postgres, error) {
-	cfg, err := pgx.ParseConfig(databaseURL)
+	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// As in health.PostgresCheck: the error may quote the password.
 		return nil, errors.New("DATABASE_URL: pgx cannot parse it (details withheld: the URL may hold a password)")
 	}
-	cfg.RuntimeParams["application_name"] = "web-app"
-	maxConns = max(maxConns, 1)
-	return &Postgres{cfg: cfg, slots: make(chan struct{}, maxConns), idle: make(chan *pgx.Conn, maxConns)}, nil
+	cfg.ConnConfig.RuntimeParams["application_name"] = "web-app"
+	cfg.MaxConns = int32(max(maxConns, 1))
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	return &Postgres{pool: pool}, nil
 }
 
 // Record inserts a visit by pod and returns the stored row.
@@ -78,81 +79,17 @@ func (p *Postgres) Summary(ctx context.Context, limit int) (Summary, error) {
 	return s, err
 }
 
-// Close closes the idle connections. In-use ones close when released.
-func (p *Postgres) Close() {
-	for {
-		select {
-		case c := <-p.idle:
-			closeConn(c)
-		default:
-			return
-		}
-	}
-}
+// Close closes the pool's connections, waiting for those in use.
+func (p *Postgres) Close() { p.pool.Close() }
 
-// with runs fn on a connection. A reused idle connection that fails
-// without an answer from the server (it went stale: the server restarted,
-// a NAT forgot it) is replaced once by a fresh one while ctx allows.
+// with runs fn on a pooled connection. pgxpool drops a connection whose
+// operation failed below the protocol (a stale one after a server
+// restart), so the next request dials afresh.
 func (p *Postgres) with(ctx context.Context, fn func(*pgx.Conn) error) error {
-	select {
-	case p.slots <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for a connection: %w", context.Cause(ctx))
+	c, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
 	}
-	defer func() { <-p.slots }()
-	for attempt := 0; ; attempt++ {
-		c, reused, err := p.conn(ctx)
-		if err != nil {
-			return fmt.Errorf("connect: %w", err)
-		}
-		err = fn(c)
-		p.release(c, err)
-		if err == nil || !reused || attempt > 0 || ctx.Err() != nil || isServerError(err) {
-			return err
-		}
-	}
-}
-
-func (p *Postgres) conn(ctx context.Context) (c *pgx.Conn, reused bool, err error) {
-	for {
-		select {
-		case c := <-p.idle:
-			if !c.IsClosed() {
-				return c, true, nil
-			}
-			continue
-		default:
-		}
-		c, err = pgx.ConnectConfig(ctx, p.cfg.Copy())
-		return c, false, err
-	}
-}
-
-// release keeps c for reuse unless the operation failed in a way that may
-// have left it mid-protocol (anything but an error the server answered).
-func (p *Postgres) release(c *pgx.Conn, err error) {
-	if c.IsClosed() || (err != nil && !isServerError(err)) {
-		closeConn(c)
-		return
-	}
-	select {
-	case p.idle <- c:
-	default:
-		closeConn(c)
-	}
-}
-
-// isServerError reports an error PostgreSQL itself answered with (a
-// constraint, a missing table): the connection is fine and retrying on
-// another would fail the same way.
-func isServerError(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr)
-}
-
-func closeConn(c *pgx.Conn) {
-	// Close sends a Terminate message; bound it whatever the caller's ctx.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_ = c.Close(ctx)
+	defer c.Release()
+	return fn(c.Conn())
 }
