@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parallel-poc/orchestration/tools/internal/probe"
+	"github.com/parallel-poc/orchestration/tools/internal/probe/catalogue"
 )
 
 // TestProbes runs every post-sync probe of `go run ./tools/verify --live`
@@ -21,7 +22,7 @@ func TestProbes(t *testing.T) {
 	if err := probe.Sweep(ctx, &probes); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range probe.All() {
+	for _, p := range catalogue.All() {
 		t.Run(p.Name, func(t *testing.T) {
 			results := probe.Run(ctx, &probes, []probe.Probe{p})
 			var table strings.Builder

@@ -26,7 +26,7 @@ import (
 
 	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
 	"github.com/parallel-poc/orchestration/tools/internal/nodeimage"
-	"github.com/parallel-poc/orchestration/tools/internal/probe"
+	"github.com/parallel-poc/orchestration/tools/internal/probe/catalogue"
 	"github.com/parallel-poc/orchestration/tools/internal/up"
 	"github.com/parallel-poc/orchestration/tools/internal/verify"
 )
@@ -45,7 +45,7 @@ func main() {
 	if r, err := verify.FindRoot(root); err == nil {
 		root = r
 	}
-	os.Exit(probe.Main(ctx, args, root, func() (*rest.Config, error) {
+	os.Exit(catalogue.Main(ctx, args, root, func() (*rest.Config, error) {
 		return kindcluster.New(up.ClusterName, filepath.Join(root, up.KindConfig), nodeimage.ImageRef(), nil).RESTConfig()
 	}, os.Stdout, os.Stderr))
 }

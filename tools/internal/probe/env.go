@@ -9,6 +9,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -162,8 +163,42 @@ func sweepCordons(ctx context.Context, e *Env) error {
 	for _, n := range nodes.Items {
 		if by, ok := n.Annotations[CordonedByAnnotation]; ok {
 			fmt.Fprintf(e.Log, " • uncordoning %s, cordoned by an earlier run of probe %s\n", n.Name, by)
-			errs = append(errs, e.setUnschedulable(ctx, n.Name, false))
+			errs = append(errs, e.SetUnschedulable(ctx, n.Name, false))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// SetUnschedulable cordons or uncordons node, marking a cordon as the
+// probe's (CordonedByAnnotation) so that Sweep can undo it.
+func (e *Env) SetUnschedulable(ctx context.Context, node string, on bool) error {
+	mark := "null"
+	if on {
+		mark = fmt.Sprintf("%q", e.probe)
+	}
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%s}},"spec":{"unschedulable":%t}}`, CordonedByAnnotation, mark, on)
+	if _, err := e.Client.CoreV1().Nodes().Patch(ctx, node, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("set %s unschedulable=%t: %w", node, on, err)
+	}
+	return nil
+}
+
+// Connect makes the clients of e from rc and checks the cluster answers.
+func (e *Env) Connect(rc *rest.Config) error {
+	rc = rest.CopyConfig(rc)
+	var err error
+	// The probes watch and poll many objects at once; client-go's default
+	// 5 QPS would throttle them into timeouts.
+	rc.QPS, rc.Burst = 50, 100
+	if e.Client, err = kubernetes.NewForConfig(rc); err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	if e.Dynamic, err = dynamic.NewForConfig(rc); err != nil {
+		return fmt.Errorf("dynamic client: %w", err)
+	}
+	e.Config = rc
+	if _, err := e.Client.Discovery().ServerVersion(); err != nil {
+		return fmt.Errorf("cluster at %s does not answer: %w", rc.Host, err)
+	}
+	return nil
 }

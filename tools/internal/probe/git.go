@@ -32,10 +32,10 @@ func (e *Env) Worktree(ctx context.Context) (*Worktree, error) {
 	if g.Repo == "" || g.Remote == "" {
 		return nil, fmt.Errorf("no git remote to commit to: give --repo and --git-remote (the remote Flux pulls from)")
 	}
-	if _, err := gitIn(ctx, g.Repo, "fetch", "-q", g.Remote, g.Branch); err != nil {
+	if _, err := RunGit(ctx, g.Repo, "fetch", "-q", g.Remote, g.Branch); err != nil {
 		return nil, fmt.Errorf("fetch %s %s in %s: %w", g.Remote, g.Branch, g.Repo, err)
 	}
-	start, err := gitIn(ctx, g.Repo, "rev-parse", "FETCH_HEAD")
+	start, err := RunGit(ctx, g.Repo, "rev-parse", "FETCH_HEAD")
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,7 @@ func (e *Env) Worktree(ctx context.Context) (*Worktree, error) {
 		return nil, fmt.Errorf("worktree directory: %w", err)
 	}
 	dir := filepath.Join(tmp, "wt")
-	if _, err := gitIn(ctx, g.Repo, "worktree", "add", "-q", "--detach", dir, start); err != nil {
+	if _, err := RunGit(ctx, g.Repo, "worktree", "add", "-q", "--detach", dir, start); err != nil {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("git worktree add: %w", err)
 	}
@@ -54,7 +54,7 @@ func (e *Env) Worktree(ctx context.Context) (*Worktree, error) {
 		if err := w.restore(ctx); err != nil {
 			errs = append(errs, err.Error())
 		}
-		if _, err := gitIn(ctx, g.Repo, "worktree", "remove", "--force", dir); err != nil {
+		if _, err := RunGit(ctx, g.Repo, "worktree", "remove", "--force", dir); err != nil {
 			errs = append(errs, err.Error())
 		}
 		os.RemoveAll(tmp)
@@ -71,7 +71,7 @@ func (w *Worktree) Edit(path string, fn func([]byte) ([]byte, error)) error {
 	file := filepath.Join(w.Dir, filepath.FromSlash(path))
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return fmt.Errorf("read %s at %s: %w", path, short(w.Start), err)
+		return fmt.Errorf("read %s at %s: %w", path, ShortSHA(w.Start), err)
 	}
 	out, err := fn(data)
 	if err != nil {
@@ -83,10 +83,10 @@ func (w *Worktree) Edit(path string, fn func([]byte) ([]byte, error)) error {
 // CommitAndPush commits everything changed and pushes it to the branch
 // Flux follows; it returns the new commit.
 func (w *Worktree) CommitAndPush(ctx context.Context, msg string) (string, error) {
-	if _, err := gitIn(ctx, w.Dir, "add", "-A"); err != nil {
+	if _, err := RunGit(ctx, w.Dir, "add", "-A"); err != nil {
 		return "", err
 	}
-	if _, err := gitIn(ctx, w.Dir, "-c", "user.name=parallel-poc probes", "-c", "user.email=probes@parallel-poc.invalid",
+	if _, err := RunGit(ctx, w.Dir, "-c", "user.name=parallel-poc probes", "-c", "user.email=probes@parallel-poc.invalid",
 		"commit", "-q", "-m", msg); err != nil {
 		return "", err
 	}
@@ -103,10 +103,10 @@ func (w *Worktree) RevertAll(ctx context.Context) (string, error) {
 	for i := len(w.pushed) - 1; i >= 0; i-- {
 		args = append(args, w.pushed[i])
 	}
-	if _, err := gitIn(ctx, w.Dir, args...); err != nil {
+	if _, err := RunGit(ctx, w.Dir, args...); err != nil {
 		return "", err
 	}
-	if _, err := gitIn(ctx, w.Dir, "-c", "user.name=parallel-poc probes", "-c", "user.email=probes@parallel-poc.invalid",
+	if _, err := RunGit(ctx, w.Dir, "-c", "user.name=parallel-poc probes", "-c", "user.email=probes@parallel-poc.invalid",
 		"commit", "-q", "-m", fmt.Sprintf("probe %s: revert its %d commit(s)", w.e.probe, len(w.pushed))); err != nil {
 		return "", err
 	}
@@ -114,14 +114,14 @@ func (w *Worktree) RevertAll(ctx context.Context) (string, error) {
 }
 
 func (w *Worktree) push(ctx context.Context, track bool) (string, error) {
-	sha, err := gitIn(ctx, w.Dir, "rev-parse", "HEAD")
+	sha, err := RunGit(ctx, w.Dir, "rev-parse", "HEAD")
 	if err != nil {
 		return "", err
 	}
 	// No force: if someone pushed meanwhile, this fails and says so
 	// rather than dropping their commit.
-	if _, err := gitIn(ctx, w.Dir, "push", "-q", w.e.Git.Remote, "HEAD:refs/heads/"+w.e.Git.Branch); err != nil {
-		return "", fmt.Errorf("push %s to %s: %w", short(sha), w.e.Git.Remote, err)
+	if _, err := RunGit(ctx, w.Dir, "push", "-q", w.e.Git.Remote, "HEAD:refs/heads/"+w.e.Git.Branch); err != nil {
+		return "", fmt.Errorf("push %s to %s: %w", ShortSHA(sha), w.e.Git.Remote, err)
 	}
 	if track {
 		w.pushed = append(w.pushed, sha)
@@ -140,16 +140,18 @@ func (w *Worktree) restore(ctx context.Context) error {
 	}
 	g := w.e.Git
 	lease := "--force-with-lease=refs/heads/" + g.Branch + ":" + w.last
-	if _, err := gitIn(ctx, w.Dir, "push", "-q", lease, g.Remote, w.Start+":refs/heads/"+g.Branch); err != nil {
-		return fmt.Errorf("put %s %s back on %s (the probe's commits are still there): %w", g.Remote, g.Branch, short(w.Start), err)
+	if _, err := RunGit(ctx, w.Dir, "push", "-q", lease, g.Remote, w.Start+":refs/heads/"+g.Branch); err != nil {
+		return fmt.Errorf("put %s %s back on %s (the probe's commits are still there): %w", g.Remote, g.Branch, ShortSHA(w.Start), err)
 	}
 	if err := flux.WaitSynced(ctx, w.e.Dynamic, w.Start, 5*time.Minute); err != nil {
-		return fmt.Errorf("cluster back on %s: %w", short(w.Start), err)
+		return fmt.Errorf("cluster back on %s: %w", ShortSHA(w.Start), err)
 	}
 	return nil
 }
 
-func gitIn(ctx context.Context, dir string, args ...string) (string, error) {
+// RunGit runs git in dir and returns its standard output, trimmed; the
+// error carries git's standard error.
+func RunGit(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -159,7 +161,8 @@ func gitIn(ctx context.Context, dir string, args ...string) (string, error) {
 	return strings.TrimSpace(out.String()), nil
 }
 
-func short(sha string) string {
+// ShortSHA is the first 8 characters of a commit id, for messages.
+func ShortSHA(sha string) string {
 	if len(sha) > 8 {
 		return sha[:8]
 	}

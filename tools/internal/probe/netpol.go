@@ -12,9 +12,6 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// AppSelector selects the web-app pods.
-var AppSelector = map[string]string{"app": "web"}
-
 // AllowClientsToWebApp lets this probe's client pods (ClientLabel) open
 // connections to web-app on 8080: the app namespace denies all egress by
 // default. Whether web-app accepts them is its own ingress policy's call,

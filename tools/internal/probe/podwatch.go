@@ -14,18 +14,20 @@ import (
 	watchtools "k8s.io/client-go/tools/watch"
 )
 
-// podWatch streams the pod events of a selector, from a resourceVersion
+// PodWatch streams the pod events of a selector, from a resourceVersion
 // on, to a handler, resuming across watch expiries (RetryWatcher), until
 // it is stopped. A watch sees every change; polling can miss a short one.
-type podWatch struct {
+type PodWatch struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	mu     sync.Mutex
 	err    error
 }
 
-// watchPods starts streaming; handle runs on the watch's goroutine.
-func (e *Env) watchPods(ctx context.Context, ns, selector, rv string, handle func(watch.EventType, *corev1.Pod)) (*podWatch, error) {
+// WatchPods starts streaming the events of the pods of selector in ns
+// from resourceVersion rv (that of the list the caller started from);
+// handle runs on the watch's goroutine.
+func (e *Env) WatchPods(ctx context.Context, ns, selector, rv string, handle func(watch.EventType, *corev1.Pod)) (*PodWatch, error) {
 	pods := e.Client.CoreV1().Pods(ns)
 	lw := &cache.ListWatch{WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 		o.LabelSelector = selector
@@ -37,12 +39,12 @@ func (e *Env) watchPods(ctx context.Context, ns, selector, rv string, handle fun
 		cancel()
 		return nil, fmt.Errorf("watch pods %s in %s: %w", selector, ns, err)
 	}
-	w := &podWatch{cancel: cancel, done: make(chan struct{})}
+	w := &PodWatch{cancel: cancel, done: make(chan struct{})}
 	go w.loop(wctx, rw, handle)
 	return w, nil
 }
 
-func (w *podWatch) loop(ctx context.Context, rw *watchtools.RetryWatcher, handle func(watch.EventType, *corev1.Pod)) {
+func (w *PodWatch) loop(ctx context.Context, rw *watchtools.RetryWatcher, handle func(watch.EventType, *corev1.Pod)) {
 	defer close(w.done)
 	defer rw.Stop()
 	for {
@@ -65,21 +67,21 @@ func (w *podWatch) loop(ctx context.Context, rw *watchtools.RetryWatcher, handle
 	}
 }
 
-func (w *podWatch) fail(err error) {
+func (w *PodWatch) fail(err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.err = err
 }
 
 // Err is the watch's error so far.
-func (w *podWatch) Err() error {
+func (w *PodWatch) Err() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.err
 }
 
-// stop ends the watch and returns its error.
-func (w *podWatch) stop() error {
+// Stop ends the watch and returns its error.
+func (w *PodWatch) Stop() error {
 	w.cancel()
 	select {
 	case <-w.done:

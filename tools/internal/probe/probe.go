@@ -12,7 +12,10 @@ import (
 type Probe struct {
 	Name  string // selects it on the command line
 	Title string // what it proves
-	Run   func(ctx context.Context, e *Env, r *Result) error
+	// Run proves the criterion: it records figures and a timeline in r
+	// and returns an error saying what it saw when the criterion does not
+	// hold. What it creates it registers with e.Defer for removal.
+	Run func(ctx context.Context, e *Env, r *Result) error
 }
 
 // Figure is one measured value of a probe.
@@ -145,4 +148,12 @@ func Passed(results []Result) bool {
 		}
 	}
 	return len(results) > 0
+}
+
+// Sleep waits d or until ctx ends.
+func Sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
 }

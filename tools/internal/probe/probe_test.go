@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
-	"k8s.io/client-go/rest"
 )
 
 // TestRunCleansUpWhateverHappens: a probe that fails, one that panics and
@@ -85,16 +84,6 @@ func TestRunAfterInterrupt(t *testing.T) {
 	}
 }
 
-func TestSelect(t *testing.T) {
-	got, err := Select(All(), []string{"rollout", " gitops"})
-	if err != nil || len(got) != 2 || got[0].Name != "gitops" || got[1].Name != "rollout" {
-		t.Errorf("got %v, %v", got, err)
-	}
-	if _, err := Select(All(), []string{"nope"}); err == nil || !strings.Contains(err.Error(), "known: gitops") {
-		t.Errorf("unknown probe: %v", err)
-	}
-}
-
 func TestWriteTextTimeline(t *testing.T) {
 	results := []Result{
 		{Name: "quiet", Pass: true, Timeline: []string{"hidden line"}},
@@ -113,25 +102,6 @@ func TestWriteTextTimeline(t *testing.T) {
 	}
 	if strings.Contains(out, "hidden line") {
 		t.Errorf("a passing probe's timeline was printed:\n%s", out)
-	}
-}
-
-// TestMainCannotRun: bad flags, an unknown probe and an unreachable
-// cluster are exit status 2, with the reason on stderr.
-func TestMainCannotRun(t *testing.T) {
-	unreachable := func() (*rest.Config, error) { return nil, errors.New("no kind cluster parallel-poc") }
-	t.Setenv("KUBECONFIG", "")
-	cases := map[string][]string{
-		`--format "xml"`:          {"--live", "--format", "xml"},
-		"unknown probe(s) nope":   {"--live", "--probe", "nope"},
-		"no kind cluster":         {"--live"},
-		"flag provided but not d": {"--live", "--frobnicate"},
-	}
-	for want, args := range cases {
-		var out, errb bytes.Buffer
-		if code := Main(context.Background(), args, ".", unreachable, &out, &errb); code != 2 || !strings.Contains(errb.String(), want) {
-			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", args, code, errb.String(), want)
-		}
 	}
 }
 

@@ -58,3 +58,12 @@ func WriteJSON(w io.Writer, results []Result) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(Report{Passed: Passed(results), Results: results})
 }
+
+// OrNothing is s, or "nothing" when it is empty: for figures and
+// messages that would otherwise end in a blank.
+func OrNothing(s string) string {
+	if s == "" {
+		return "nothing"
+	}
+	return s
+}

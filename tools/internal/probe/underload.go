@@ -9,19 +9,20 @@ import (
 	"github.com/parallel-poc/orchestration/tools/internal/loadgen"
 )
 
-// underLoad is web-app serving a fixed rate from the in-cluster load
+// UnderLoad is web-app serving a fixed rate from the in-cluster load
 // generator while a watch counts its serving pods: the setting of every
 // probe that disturbs the app and must lose no request.
-type underLoad struct {
+type UnderLoad struct {
 	load  *Load
 	watch *ReadyWatch
 	rate  int
 }
 
-// serveUnderLoad lets the probe's clients reach web-app, starts the pod
+// ServeUnderLoad lets the probe's clients reach web-app, starts the pod
 // watch and the load spec describes (labelled app=frontend), and lets
-// traffic flow for settle before returning.
-func (e *Env) serveUnderLoad(ctx context.Context, r *Result, spec LoadSpec, settle time.Duration) (*underLoad, error) {
+// traffic flow for settle before returning. Every change in the number
+// of serving pods goes on r's timeline; Finish ends it.
+func (e *Env) ServeUnderLoad(ctx context.Context, r *Result, spec LoadSpec, settle time.Duration) (*UnderLoad, error) {
 	if err := e.AllowClientsToWebApp(ctx); err != nil {
 		return nil, err
 	}
@@ -38,15 +39,15 @@ func (e *Env) serveUnderLoad(ctx context.Context, r *Result, spec LoadSpec, sett
 		return nil, err
 	}
 	r.Event("load: %d req/s GET %s from %s", spec.Rate, spec.Target, load.Node)
-	sleep(ctx, settle)
-	return &underLoad{load: load, watch: watch, rate: spec.Rate}, nil
+	Sleep(ctx, settle)
+	return &UnderLoad{load: load, watch: watch, rate: spec.Rate}, nil
 }
 
-// finish lets traffic flow a little longer, stops load and watch, records
+// Finish lets traffic flow a little longer, stops load and watch, records
 // both and returns an error unless no request failed and at least
 // MinServing pods served throughout.
-func (u *underLoad) finish(ctx context.Context, r *Result) error {
-	sleep(ctx, 3*time.Second)
+func (u *UnderLoad) Finish(ctx context.Context, r *Result) error {
+	Sleep(ctx, 3*time.Second)
 	stopped := time.Now()
 	res, loadErr := u.load.Stop(ctx)
 	minServing, maxServing, watchErr := u.watch.Stop()

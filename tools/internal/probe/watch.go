@@ -3,6 +3,8 @@ package probe
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -19,7 +21,7 @@ type ReadyWatch struct {
 	serving map[string]bool
 	min     int
 	max     int
-	w       *podWatch
+	w       *PodWatch
 	onEvent func(n int, pod, change string)
 }
 
@@ -36,7 +38,7 @@ func (e *Env) WatchReady(ctx context.Context, ns, selector string, onEvent func(
 	}
 	n := rw.count()
 	rw.min, rw.max = n, n
-	if rw.w, err = e.watchPods(ctx, ns, selector, list.ResourceVersion, rw.apply); err != nil {
+	if rw.w, err = e.WatchPods(ctx, ns, selector, list.ResourceVersion, rw.apply); err != nil {
 		return nil, err
 	}
 	return rw, nil
@@ -44,6 +46,19 @@ func (e *Env) WatchReady(ctx context.Context, ns, selector string, onEvent func(
 
 // Serving is the watch's notion of a pod in rotation.
 func Serving(p *corev1.Pod) bool { return p.DeletionTimestamp == nil && PodReady(p) }
+
+// ServingOf keeps the pods in rotation (Ready, not terminating), sorted
+// by name.
+func ServingOf(pods []corev1.Pod) []corev1.Pod {
+	var out []corev1.Pod
+	for _, p := range pods {
+		if Serving(&p) {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
 
 func (w *ReadyWatch) apply(t watch.EventType, p *corev1.Pod) {
 	w.mu.Lock()
@@ -78,7 +93,7 @@ func (w *ReadyWatch) count() int {
 
 // Stop ends the watch and returns the fewest and most serving pods seen.
 func (w *ReadyWatch) Stop() (minServing, maxServing int, err error) {
-	err = w.w.stop()
+	err = w.w.Stop()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.min, w.max, err

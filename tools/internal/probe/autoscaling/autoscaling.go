@@ -1,4 +1,6 @@
-package probe
+// Package autoscaling is the autoscaling probe: the HPA scales web-app
+// out under CPU load and back in, at the pace its behavior allows.
+package autoscaling
 
 import (
 	"context"
@@ -11,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 // The CPU load: each request burns cpuBurnMS of CPU in web-app, so the
@@ -35,11 +39,16 @@ const (
 	criterionFloor = 3
 )
 
-// probeAutoscaling drives web-app's CPU above the HPA's target with the
+// Probe is this criterion as the catalogue lists it.
+func Probe() probe.Probe {
+	return probe.Probe{Name: "autoscaling", Title: "HPA scales web-app out above 50% CPU and back in as its behavior allows", Run: run}
+}
+
+// run drives web-app's CPU above the HPA's target with the
 // in-cluster load generator on /cpu-intensive, samples the HPA until it
 // has scaled out, stops the load and samples until it is back at
 // minReplicas, checking every step against the HPA's behavior.
-func probeAutoscaling(ctx context.Context, e *Env, r *Result) error {
+func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	hpas := e.Client.AutoscalingV2().HorizontalPodAutoscalers(e.Namespace)
 	hpa, err := hpas.Get(ctx, hpaName, metav1.GetOptions{})
 	if err != nil {
@@ -77,8 +86,8 @@ func probeAutoscaling(ctx context.Context, e *Env, r *Result) error {
 	if err := e.AllowClientsToWebApp(ctx); err != nil {
 		return err
 	}
-	url := fmt.Sprintf("http://%s.%s.svc/cpu-intensive?duration=%d", appService, e.Namespace, cpuBurnMS)
-	load, err := e.StartLoad(ctx, LoadSpec{Name: "cpu", Target: url, Rate: cpuRate, Max: cpuLoadMax, Labels: map[string]string{"app": "frontend"}})
+	url := fmt.Sprintf("http://%s.%s.svc/cpu-intensive?duration=%d", probe.AppService, e.Namespace, cpuBurnMS)
+	load, err := e.StartLoad(ctx, probe.LoadSpec{Name: "cpu", Target: url, Rate: cpuRate, Max: cpuLoadMax, Labels: map[string]string{"app": "frontend"}})
 	if err != nil {
 		return err
 	}
@@ -88,7 +97,7 @@ func probeAutoscaling(ctx context.Context, e *Env, r *Result) error {
 	upAt := time.Since(loadStart)
 	res, loadErr := load.Stop(ctx)
 	loadStop := time.Now()
-	r.Event("load stopped: %s", Summary(res))
+	r.Event("load stopped: %s", probe.Summary(res))
 	if upErr != nil {
 		return errors.Join(fmt.Errorf("replicas did not rise above %d within %s of the load: %w%s", floor, scaleUpBound, upErr, scalingNote(ctx, e)), loadErr)
 	}
@@ -113,7 +122,7 @@ func probeAutoscaling(ctx context.Context, e *Env, r *Result) error {
 		r.Figure("scale-down", "first replica removed %.0fs after the load stopped, back at %d after %.0fs",
 			firstDown.Sub(loadStop).Seconds(), floor, time.Since(loadStop).Seconds())
 	}
-	r.Figure("load", "%s", Summary(res))
+	r.Figure("load", "%s", probe.Summary(res))
 
 	var errs []error
 	if loadErr != nil {
@@ -206,7 +215,7 @@ func firstDecrease(samples []hpaSample) time.Time {
 
 // scalingNote adds the HPA's own account (conditions with a reason) to a
 // failure: e.g. a metric it cannot compute blocks every scale-down.
-func scalingNote(ctx context.Context, e *Env) string {
+func scalingNote(ctx context.Context, e *probe.Env) string {
 	h, err := e.Client.AutoscalingV2().HorizontalPodAutoscalers(e.Namespace).Get(ctx, hpaName, metav1.GetOptions{})
 	if err != nil {
 		return ""

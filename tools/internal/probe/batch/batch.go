@@ -1,4 +1,6 @@
-package probe
+// Package batch is the batch probe: the DaemonSet, the Job and the
+// CronJob, the workload kinds that are not Deployments.
+package batch
 
 import (
 	"context"
@@ -12,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 const (
@@ -26,9 +30,14 @@ const (
 	batchControllerLag = 2 * time.Minute
 )
 
-// probeBatch proves the three workload kinds that are not Deployments.
+// Probe is this criterion as the catalogue lists it.
+func Probe() probe.Probe {
+	return probe.Probe{Name: "batch", Title: "DaemonSet on every schedulable node, Job complete, CronJob on schedule within its history limits", Run: run}
+}
+
+// run proves the three workload kinds that are not Deployments.
 // Each check runs even when another fails, so one run reports all three.
-func probeBatch(ctx context.Context, e *Env, r *Result) error {
+func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	return errors.Join(
 		batchCheckDaemonSet(ctx, e, r),
 		batchCheckJob(ctx, e, r),
@@ -38,7 +47,7 @@ func probeBatch(ctx context.Context, e *Env, r *Result) error {
 
 // batchCheckDaemonSet: a Ready node-canary pod on every node whose
 // taints and labels the DaemonSet's pod spec admits, none elsewhere.
-func batchCheckDaemonSet(ctx context.Context, e *Env, r *Result) error {
+func batchCheckDaemonSet(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	ds, err := e.Client.AppsV1().DaemonSets(e.Namespace).Get(ctx, batchDaemonSetName, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get DaemonSet %s: %w", batchDaemonSetName, err)
@@ -63,7 +72,7 @@ func batchCheckDaemonSet(ctx context.Context, e *Env, r *Result) error {
 	for _, n := range want {
 		p := pods[n]
 		r.Figure("canary node "+n, "%s", batchDescribeCanary(p))
-		if p == nil || !Serving(p) {
+		if p == nil || !probe.Serving(p) {
 			errs = append(errs, fmt.Errorf("DaemonSet %s: node %s has no Ready pod (%s)", ds.Name, n, batchDescribeCanary(p)))
 		}
 		delete(pods, n)
@@ -83,14 +92,14 @@ func batchDescribeCanary(p *corev1.Pod) string {
 	if p == nil {
 		return "no pod"
 	}
-	if Serving(p) {
+	if probe.Serving(p) {
 		return p.Name + " Ready"
 	}
-	return p.Name + " not Ready: " + DescribePod(p)
+	return p.Name + " not Ready: " + probe.DescribePod(p)
 }
 
 // batchOwnedPods maps node -> pod for the pods of selector owned by uid.
-func batchOwnedPods(ctx context.Context, e *Env, selector string, uid types.UID) (map[string]*corev1.Pod, error) {
+func batchOwnedPods(ctx context.Context, e *probe.Env, selector string, uid types.UID) (map[string]*corev1.Pod, error) {
 	list, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
 		return nil, fmt.Errorf("list pods %s: %w", selector, err)
@@ -106,7 +115,7 @@ func batchOwnedPods(ctx context.Context, e *Env, selector string, uid types.UID)
 }
 
 // batchCheckJob: db-migrate has condition Complete=True.
-func batchCheckJob(ctx context.Context, e *Env, r *Result) error {
+func batchCheckJob(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	j, err := e.Client.BatchV1().Jobs(e.Namespace).Get(ctx, batchJobName, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get Job %s: %w", batchJobName, err)
@@ -137,7 +146,7 @@ func batchConditions(j *batchv1.Job) string {
 
 // batchJobWhy is the last log line of the Job's newest pod: what the
 // container said when it failed.
-func batchJobWhy(ctx context.Context, e *Env, j *batchv1.Job) string {
+func batchJobWhy(ctx context.Context, e *probe.Env, j *batchv1.Job) string {
 	pods, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: batchv1.JobNameLabel + "=" + j.Name})
 	if err != nil || len(pods.Items) == 0 {
 		return ""

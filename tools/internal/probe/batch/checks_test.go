@@ -1,4 +1,4 @@
-package probe
+package batch
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/utils/ptr"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 func utc(s string) time.Time {
@@ -118,8 +120,8 @@ func TestBatchCheckDaemonSet(t *testing.T) {
 	c := fake.NewClientset(ds, &testNodes[0], &testNodes[1], &testNodes[3], &testNodes[4],
 		canaryPod("c1", "cordoned", "ds1", true), canaryPod("c2", "plain", "ds1", true),
 		canaryPod("c3", "soft", "ds1", false), canaryPod("stray", "cp", "other-owner", true))
-	e := &Env{Client: c, Namespace: "ns"}
-	err := batchCheckDaemonSet(context.Background(), e, &Result{})
+	e := &probe.Env{Client: c, Namespace: "ns"}
+	err := batchCheckDaemonSet(context.Background(), e, &probe.Result{})
 	if err == nil || !strings.Contains(err.Error(), "node soft has no Ready pod (c3 not Ready") {
 		t.Fatalf("err = %v", err)
 	}
@@ -148,9 +150,9 @@ func TestBatchCheckHistory(t *testing.T) {
 		*cronJobRun("other", "someone-else", "2026-11-27T16:50:00Z", batchv1.JobFailed),
 	}
 	c := fake.NewClientset(cj, &objs[0], &objs[1], &objs[2], &objs[3])
-	e := &Env{Client: c, Namespace: "ns"}
+	e := &probe.Env{Client: c, Namespace: "ns"}
 	batchPruneWait = time.Millisecond
-	r := &Result{}
+	r := &probe.Result{}
 	first := utc("2026-11-27T16:20:00Z")
 	if err := batchCheckHistory(context.Background(), e, r, batchCronJobName, 4, first); err != nil {
 		t.Fatal(err)
@@ -158,7 +160,7 @@ func TestBatchCheckHistory(t *testing.T) {
 	if v := r.Figures[0].Value; !strings.Contains(v, "2 successful kept (limit 2), 1 failed (limit 1)") || !strings.Contains(v, "first run's Job (16:20:00) was pruned") {
 		t.Errorf("figure = %s", v)
 	}
-	r = &Result{}
+	r = &probe.Result{}
 	if err := batchCheckHistory(context.Background(), e, r, batchCronJobName, 2, first); err != nil || !strings.Contains(r.Figures[0].Value, "too few runs") {
 		t.Errorf("young CronJob: err %v, figure %s", err, r.Figures[0].Value)
 	}
@@ -166,7 +168,7 @@ func TestBatchCheckHistory(t *testing.T) {
 	if _, err := c.BatchV1().Jobs("ns").Create(context.Background(), extra, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := batchCheckHistory(context.Background(), e, &Result{}, batchCronJobName, 4, first); err == nil {
+	if err := batchCheckHistory(context.Background(), e, &probe.Result{}, batchCronJobName, 4, first); err == nil {
 		t.Error("3 successful Jobs kept under a limit of 2 accepted")
 	}
 }

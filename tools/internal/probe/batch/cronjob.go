@@ -1,4 +1,4 @@
-package probe
+package batch
 
 import (
 	"context"
@@ -13,12 +13,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 // batchCheckCronJob: the most recent scheduled run happened (its Job
 // created within startingDeadlineSeconds and Complete), waiting for the
 // first one on a young cluster, and the kept Jobs respect the limits.
-func batchCheckCronJob(ctx context.Context, e *Env, r *Result) error {
+func batchCheckCronJob(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	cj, err := e.Client.BatchV1().CronJobs(e.Namespace).Get(ctx, batchCronJobName, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get CronJob %s: %w", batchCronJobName, err)
@@ -71,7 +73,7 @@ func cronNth(s cron.Schedule, since time.Time, n int) time.Time {
 
 // batchCheckRun finds the Job of the scheduled time t, checks it was
 // created within the starting deadline and waits for it to finish.
-func batchCheckRun(ctx context.Context, e *Env, r *Result, cj *batchv1.CronJob, t time.Time) error {
+func batchCheckRun(ctx context.Context, e *probe.Env, r *probe.Result, cj *batchv1.CronJob, t time.Time) error {
 	deadline := time.Duration(ptr.Deref(cj.Spec.StartingDeadlineSeconds, 0)) * time.Second
 	lag := batchControllerLag
 	if deadline > 0 && deadline < lag {
@@ -153,7 +155,7 @@ func batchOwnedJobs(ctx context.Context, c kubernetes.Interface, ns string, cj *
 
 // batchWaitFinished polls the Job until it is Complete or Failed, bounded
 // by its activeDeadlineSeconds (plus a minute) or 10 minutes.
-func batchWaitFinished(ctx context.Context, e *Env, j *batchv1.Job, r *Result) (*batchv1.Job, error) {
+func batchWaitFinished(ctx context.Context, e *probe.Env, j *batchv1.Job, r *probe.Result) (*batchv1.Job, error) {
 	limit := 10 * time.Minute
 	if d := j.Spec.ActiveDeadlineSeconds; d != nil {
 		limit = time.Duration(*d)*time.Second + time.Minute
@@ -177,7 +179,7 @@ func batchWaitFinished(ctx context.Context, e *Env, j *batchv1.Job, r *Result) (
 }
 
 // batchCheckLastSchedule: the controller's own record agrees.
-func batchCheckLastSchedule(ctx context.Context, e *Env, name string, t time.Time) error {
+func batchCheckLastSchedule(ctx context.Context, e *probe.Env, name string, t time.Time) error {
 	cj, err := e.Client.BatchV1().CronJobs(e.Namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get CronJob %s: %w", name, err)
@@ -194,7 +196,7 @@ func batchCheckLastSchedule(ctx context.Context, e *Env, name string, t time.Tim
 // first scheduled run, whose Job pruning removes first. The controller
 // prunes when it sees a Job finish, so a count above the limit gets a
 // few seconds to come down.
-func batchCheckHistory(ctx context.Context, e *Env, r *Result, name string, due int, first time.Time) error {
+func batchCheckHistory(ctx context.Context, e *probe.Env, r *probe.Result, name string, due int, first time.Time) error {
 	var ok, failed, active, okLimit, failLimit int
 	var firstKept bool
 	err := wait.PollUntilContextTimeout(ctx, 2*time.Second, batchPruneWait, true, func(ctx context.Context) (bool, error) {

@@ -1,4 +1,4 @@
-package probe
+package catalogue
 
 import (
 	"context"
@@ -8,10 +8,10 @@ import (
 	"os"
 	"strings"
 
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 // Config locates the cluster and the repository a run works on.
@@ -54,7 +54,7 @@ func Main(ctx context.Context, args []string, root string, fallback func() (*res
 	cfg := Config{Fallback: fallback}
 	fs.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, else the local kind cluster)")
 	fs.StringVar(&cfg.Context, "context", "", "kubeconfig context")
-	env := Env{Namespace: "parallel-poc", Images: DefaultImages, Log: stderr, Git: Git{Repo: root, Remote: "cluster", Branch: "main"}}
+	env := probe.Env{Namespace: "parallel-poc", Images: probe.DefaultImages, Log: stderr, Git: probe.Git{Repo: root, Remote: "cluster", Branch: "main"}}
 	fs.StringVar(&env.Namespace, "namespace", env.Namespace, "the app's namespace")
 	fs.StringVar(&env.Git.Repo, "repo", env.Git.Repo, "git clone to commit from (rollout probe)")
 	fs.StringVar(&env.Git.Remote, "git-remote", env.Git.Remote, "remote of --repo that Flux pulls from")
@@ -78,7 +78,7 @@ func Main(ctx context.Context, args []string, root string, fallback func() (*res
 	if *only != "" {
 		names = strings.Split(*only, ",")
 	}
-	probes, err := Select(All(), names)
+	probes, err := probe.Select(All(), names)
 	if err != nil {
 		fmt.Fprintf(stderr, "verify --live: --probe: %v\n", err)
 		return 2
@@ -91,41 +91,21 @@ func Main(ctx context.Context, args []string, root string, fallback func() (*res
 		fmt.Fprintf(stderr, "verify --live: %v\n", err)
 		return 2
 	}
-	if err := Sweep(ctx, &env); err != nil {
+	if err := probe.Sweep(ctx, &env); err != nil {
 		fmt.Fprintf(stderr, "verify --live: %v\n", err)
 		return 2
 	}
-	results := Run(ctx, &env, probes)
-	write := WriteText
+	results := probe.Run(ctx, &env, probes)
+	write := probe.WriteText
 	if *format == "json" {
-		write = WriteJSON
+		write = probe.WriteJSON
 	}
 	if err := write(stdout, results); err != nil {
 		fmt.Fprintf(stderr, "verify --live: write results: %v\n", err)
 		return 2
 	}
-	if !Passed(results) {
+	if !probe.Passed(results) {
 		return 1
 	}
 	return 0
-}
-
-// Connect makes the clients of e from rc and checks the cluster answers.
-func (e *Env) Connect(rc *rest.Config) error {
-	rc = rest.CopyConfig(rc)
-	var err error
-	// The probes watch and poll many objects at once; client-go's default
-	// 5 QPS would throttle them into timeouts.
-	rc.QPS, rc.Burst = 50, 100
-	if e.Client, err = kubernetes.NewForConfig(rc); err != nil {
-		return fmt.Errorf("client: %w", err)
-	}
-	if e.Dynamic, err = dynamic.NewForConfig(rc); err != nil {
-		return fmt.Errorf("dynamic client: %w", err)
-	}
-	e.Config = rc
-	if _, err := e.Client.Discovery().ServerVersion(); err != nil {
-		return fmt.Errorf("cluster at %s does not answer: %w", rc.Host, err)
-	}
-	return nil
 }

@@ -1,4 +1,6 @@
-package probe
+// Package cluster is the cluster probe: enough schedulable worker nodes
+// are Ready.
+package cluster
 
 import (
 	"context"
@@ -8,6 +10,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 // minWorkers is the criterion: this many schedulable worker nodes Ready.
@@ -16,9 +20,14 @@ const minWorkers = 3
 // ControlPlaneLabel marks a control-plane node; every other node is a worker.
 const ControlPlaneLabel = "node-role.kubernetes.io/control-plane"
 
-// probeCluster proves there are at least minWorkers worker nodes that are
+// Probe is this criterion as the catalogue lists it.
+func Probe() probe.Probe {
+	return probe.Probe{Name: "cluster", Title: "at least 3 schedulable worker nodes Ready", Run: run}
+}
+
+// run proves there are at least minWorkers worker nodes that are
 // Ready and that the scheduler may place ordinary pods on.
-func probeCluster(ctx context.Context, e *Env, r *Result) error {
+func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	nodes, err := e.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("list nodes: %w", err)
@@ -44,7 +53,7 @@ func probeCluster(ctx context.Context, e *Env, r *Result) error {
 	r.Figure("schedulable workers Ready", "%d of %d wanted: %s", len(usable), minWorkers, strings.Join(usable, ", "))
 	if len(usable) < minWorkers {
 		return fmt.Errorf("%d schedulable worker node(s) Ready, want at least %d; %d node(s) in all; workers not usable: %s",
-			len(usable), minWorkers, len(nodes.Items), orNothing(strings.Join(refused, ", ")))
+			len(usable), minWorkers, len(nodes.Items), probe.OrNothing(strings.Join(refused, ", ")))
 	}
 	return nil
 }

@@ -1,10 +1,11 @@
-package probe
+// Package disruption is the disruption probe: web-app-pdb refuses an
+// eviction and paces a node drain, without a failed request.
+package disruption
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 const (
@@ -24,48 +26,53 @@ const (
 	evictionRetry = 2 * time.Second
 )
 
-// probeDisruption shows web-app-pdb at work under load: a second eviction
+// Probe is this criterion as the catalogue lists it.
+func Probe() probe.Probe {
+	return probe.Probe{Name: "disruption", Title: "PodDisruptionBudget refuses evictions below 2 and paces a node drain under load", Run: run}
+}
+
+// run shows web-app-pdb at work under load: a second eviction
 // while one replacement is not yet Ready is refused with 429 naming the
 // budget; then a node is drained the way kubectl drain does (cordon,
 // evict everything but DaemonSet pods, retrying refusals) and completes
 // only as the budget allows. No request may fail meanwhile.
-func probeDisruption(ctx context.Context, e *Env, r *Result) error {
+func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	pdb, err := e.Client.PolicyV1().PodDisruptionBudgets(e.Namespace).Get(ctx, pdbName, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get PodDisruptionBudget %s/%s: %w", e.Namespace, pdbName, err)
 	}
 	r.Figure("budget", "%s minAvailable %s; %d healthy, %d disruptions allowed", pdbName, pdb.Spec.MinAvailable, pdb.Status.CurrentHealthy, pdb.Status.DisruptionsAllowed)
-	if _, err := e.WaitDeploymentAvailable(ctx, e.Namespace, appDeployment, 3*time.Minute); err != nil {
+	if _, err := e.WaitDeploymentAvailable(ctx, e.Namespace, probe.AppDeployment, 3*time.Minute); err != nil {
 		return fmt.Errorf("before the probe: %w", err)
 	}
-	svc, err := e.Client.CoreV1().Services(e.Namespace).Get(ctx, appService, metav1.GetOptions{})
+	svc, err := e.Client.CoreV1().Services(e.Namespace).Get(ctx, probe.AppService, metav1.GetOptions{})
 	if err != nil {
-		return fmt.Errorf("get service %s: %w", appService, err)
+		return fmt.Errorf("get service %s: %w", probe.AppService, err)
 	}
 	// By ClusterIP: the drain may evict CoreDNS, and a failed lookup is
 	// not what this probe is about.
 	target := fmt.Sprintf("http://%s/", svc.Spec.ClusterIP)
-	node, err := e.nodeToDrain(ctx)
+	node, err := nodeToDrain(ctx, e)
 	if err != nil {
 		return err
 	}
-	served, err := e.serveUnderLoad(ctx, r, LoadSpec{Name: "drain", Target: target, Rate: drainRate, Max: drainLoadMax, AvoidNode: node}, 3*time.Second)
+	served, err := e.ServeUnderLoad(ctx, r, probe.LoadSpec{Name: "drain", Target: target, Rate: drainRate, Max: drainLoadMax, AvoidNode: node}, 3*time.Second)
 	if err != nil {
 		return err
 	}
 	// The drain starts while the budget is spent: the first eviction's
 	// replacement is not Ready yet, so the drain must wait for it.
-	if err := e.refusedSecondEviction(ctx, r, node); err != nil {
-		return errors.Join(err, served.finish(ctx, r))
+	if err := refusedSecondEviction(ctx, e, r, node); err != nil {
+		return errors.Join(err, served.Finish(ctx, r))
 	}
-	return errors.Join(e.drainOneNode(ctx, r, node), served.finish(ctx, r))
+	return errors.Join(drainOneNode(ctx, e, r, node), served.Finish(ctx, r))
 }
 
 // refusedSecondEviction evicts one web-app pod off node (allowed: one
 // disruption) and at once one on node, which web-app-pdb must refuse
 // with 429 naming itself.
-func (e *Env) refusedSecondEviction(ctx context.Context, r *Result, node string) error {
-	pods, err := e.servingAppPods(ctx)
+func refusedSecondEviction(ctx context.Context, e *probe.Env, r *probe.Result, node string) error {
+	pods, err := servingAppPods(ctx, e)
 	if err != nil {
 		return err
 	}
@@ -76,11 +83,11 @@ func (e *Env) refusedSecondEviction(ctx context.Context, r *Result, node string)
 	if second == nil {
 		return fmt.Errorf("no serving web-app pod on %s to evict second", node)
 	}
-	if err := e.evict(ctx, *first); err != nil {
+	if err := evict(ctx, e, *first); err != nil {
 		return fmt.Errorf("first eviction of %s (the budget allows one): %w", first.Name, err)
 	}
 	r.Event("evicted %s on %s (allowed)", first.Name, first.Spec.NodeName)
-	err = e.evict(ctx, *second)
+	err = evict(ctx, e, *second)
 	if err == nil {
 		return fmt.Errorf("second eviction of %s was accepted while %s's replacement was not Ready: the budget did not hold", second.Name, first.Name)
 	}
@@ -133,15 +140,15 @@ func refusingBudget(err error) (name, message string) {
 // (also on failure: the uncordon is a clean-up). Started while the budget
 // is spent, it must see web-app-pdb refuse its web-app evictions until
 // the budget allows one.
-func (e *Env) drainOneNode(ctx context.Context, r *Result, node string) error {
-	if err := e.setUnschedulable(ctx, node, true); err != nil {
+func drainOneNode(ctx context.Context, e *probe.Env, r *probe.Result, node string) error {
+	if err := e.SetUnschedulable(ctx, node, true); err != nil {
 		return err
 	}
 	e.Defer("uncordon "+node, func(ctx context.Context) error {
-		if err := e.setUnschedulable(ctx, node, false); err != nil {
+		if err := e.SetUnschedulable(ctx, node, false); err != nil {
 			return err
 		}
-		_, err := e.WaitDeploymentAvailable(ctx, e.Namespace, appDeployment, 3*time.Minute)
+		_, err := e.WaitDeploymentAvailable(ctx, e.Namespace, probe.AppDeployment, 3*time.Minute)
 		return err
 	})
 	r.Event("cordoned %s", node)
@@ -163,7 +170,7 @@ func (e *Env) drainOneNode(ctx context.Context, r *Result, node string) error {
 	for len(pending) > 0 {
 		var next []corev1.Pod
 		for _, p := range pending {
-			err := e.evict(ctx, p)
+			err := evict(ctx, e, p)
 			switch {
 			case err == nil || apierrors.IsNotFound(err):
 				r.Event("evicted %s/%s", p.Namespace, p.Name)
@@ -185,10 +192,10 @@ func (e *Env) drainOneNode(ctx context.Context, r *Result, node string) error {
 			if time.Now().After(deadline) {
 				return fmt.Errorf("drain of %s not done after %s: still refused: %s", node, drainTimeout, podNames(pending))
 			}
-			sleep(ctx, evictionRetry)
+			probe.Sleep(ctx, evictionRetry)
 		}
 	}
-	if err := e.waitNoAppPodsOn(ctx, node); err != nil {
+	if err := waitNoAppPodsOn(ctx, e, node); err != nil {
 		return err
 	}
 	r.Figure("drain", "%s: %d pods evicted (%d web-app) in %.1fs; refusals retried: %v", node, evicted, apps, time.Since(start).Seconds(), refusals)
@@ -201,7 +208,7 @@ func (e *Env) drainOneNode(ctx context.Context, r *Result, node string) error {
 
 // nodeToDrain picks the worker with the most web-app pods that does not
 // run postgres-cluster-0.
-func (e *Env) nodeToDrain(ctx context.Context) (string, error) {
+func nodeToDrain(ctx context.Context, e *probe.Env) (string, error) {
 	pods, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return "", fmt.Errorf("list pods: %w", err)
@@ -227,28 +234,15 @@ func (e *Env) nodeToDrain(ctx context.Context) (string, error) {
 	return best, nil
 }
 
-func (e *Env) servingAppPods(ctx context.Context) ([]corev1.Pod, error) {
+func servingAppPods(ctx context.Context, e *probe.Env) ([]corev1.Pod, error) {
 	list, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
 	if err != nil {
 		return nil, fmt.Errorf("list web-app pods: %w", err)
 	}
-	return servingOf(list.Items), nil
+	return probe.ServingOf(list.Items), nil
 }
 
-// servingOf keeps the pods in rotation (Ready, not terminating), sorted
-// by name.
-func servingOf(pods []corev1.Pod) []corev1.Pod {
-	var out []corev1.Pod
-	for _, p := range pods {
-		if Serving(&p) {
-			out = append(out, p)
-		}
-	}
-	slices.SortFunc(out, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
-	return out
-}
-
-func (e *Env) evict(ctx context.Context, p corev1.Pod) error {
+func evict(ctx context.Context, e *probe.Env, p corev1.Pod) error {
 	return e.Client.PolicyV1().Evictions(p.Namespace).Evict(ctx, &policyv1.Eviction{
 		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace},
 	})
@@ -271,21 +265,7 @@ func drainable(p *corev1.Pod) bool {
 	return true
 }
 
-// setUnschedulable cordons or uncordons node, marking a cordon as the
-// probe's (CordonedByAnnotation) so that Sweep can undo it.
-func (e *Env) setUnschedulable(ctx context.Context, node string, on bool) error {
-	mark := "null"
-	if on {
-		mark = fmt.Sprintf("%q", e.probe)
-	}
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%s}},"spec":{"unschedulable":%t}}`, CordonedByAnnotation, mark, on)
-	if _, err := e.Client.CoreV1().Nodes().Patch(ctx, node, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
-		return fmt.Errorf("set %s unschedulable=%t: %w", node, on, err)
-	}
-	return nil
-}
-
-func (e *Env) waitNoAppPodsOn(ctx context.Context, node string) error {
+func waitNoAppPodsOn(ctx context.Context, e *probe.Env, node string) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		list, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=web", FieldSelector: "spec.nodeName=" + node})
@@ -295,7 +275,7 @@ func (e *Env) waitNoAppPodsOn(ctx context.Context, node string) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("web-app pods still on drained %s after 2m: %v", node, err)
 		}
-		sleep(ctx, time.Second)
+		probe.Sleep(ctx, time.Second)
 	}
 }
 

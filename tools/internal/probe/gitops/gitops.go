@@ -1,4 +1,6 @@
-package probe
+// Package gitops is the gitops probe: Flux applied what the remote
+// holds, every Kustomization Ready at the remote branch's head.
+package gitops
 
 import (
 	"context"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/parallel-poc/orchestration/tools/internal/flux"
 	"github.com/parallel-poc/orchestration/tools/internal/gitserver"
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 // gitopsGrace bounds the wait for Flux to catch up with a head that moved
@@ -18,10 +21,15 @@ import (
 // and the push hook has asked Flux to reconcile).
 const gitopsGrace = 2 * time.Minute
 
-// probeGitOps proves that Flux applied what the remote holds: the
+// Probe is this criterion as the catalogue lists it.
+func Probe() probe.Probe {
+	return probe.Probe{Name: "gitops", Title: "every Flux Kustomization Ready at the remote's HEAD", Run: run}
+}
+
+// run proves that Flux applied what the remote holds: the
 // GitRepository's artifact and every Kustomization's lastAppliedRevision
 // are the remote branch's head, with Ready=True.
-func probeGitOps(ctx context.Context, e *Env, r *Result) error {
+func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	head, err := remoteHead(ctx, e.Git)
 	if err != nil {
 		return err
@@ -55,12 +63,12 @@ func probeGitOps(ctx context.Context, e *Env, r *Result) error {
 
 // remoteHead is the commit the remote's branch points at, read from the
 // remote itself (not a possibly stale remote-tracking ref).
-func remoteHead(ctx context.Context, g Git) (string, error) {
+func remoteHead(ctx context.Context, g probe.Git) (string, error) {
 	if g.Repo == "" || g.Remote == "" || g.Branch == "" {
 		return "", fmt.Errorf("cannot read the remote's head (repo %q, remote %q, branch %q): give --repo, --git-remote and --git-branch; without it the criterion cannot be proven", g.Repo, g.Remote, g.Branch)
 	}
 	ref := "refs/heads/" + g.Branch
-	out, err := gitIn(ctx, g.Repo, "ls-remote", g.Remote, ref)
+	out, err := probe.RunGit(ctx, g.Repo, "ls-remote", g.Remote, ref)
 	if err != nil {
 		return "", fmt.Errorf("cannot read remote %q of %s, so the criterion cannot be proven: %w", g.Remote, g.Repo, err)
 	}
@@ -79,7 +87,7 @@ type fluxState struct {
 	sync           flux.Sync
 }
 
-func readFlux(ctx context.Context, e *Env, head string) (fluxState, error) {
+func readFlux(ctx context.Context, e *probe.Env, head string) (fluxState, error) {
 	repo, err := e.Dynamic.Resource(gitserver.GitRepositories).Namespace(gitserver.FluxNamespace).Get(ctx, gitserver.FluxSource, metav1.GetOptions{})
 	if err != nil {
 		return fluxState{}, fmt.Errorf("read GitRepository %s/%s: %w", gitserver.FluxNamespace, gitserver.FluxSource, err)
@@ -101,7 +109,7 @@ func newFluxState(repo *unstructured.Unstructured, ks []unstructured.Unstructure
 // this remote's head).
 func (s fluxState) verdict(head string) error {
 	if s.sync.Fatal != nil {
-		return fmt.Errorf("not synced to %s: %w", short(head), s.sync.Fatal)
+		return fmt.Errorf("not synced to %s: %w", probe.ShortSHA(head), s.sync.Fatal)
 	}
 	problems := append([]string(nil), s.sync.Pending...)
 	synced := map[string]bool{}
@@ -131,9 +139,9 @@ func pendingMentions(pending []string, id string) bool {
 
 // figures records the source's revision and, per Kustomization, what it
 // applied, its Ready condition and how long ago it applied it.
-func (s fluxState) figures(r *Result, now time.Time) {
+func (s fluxState) figures(r *probe.Result, now time.Time) {
 	rev, _, _ := unstructured.NestedString(s.repo.Object, "status", "artifact", "revision")
-	r.Figure("GitRepository "+s.repo.GetNamespace()+"/"+s.repo.GetName(), "artifact %s; Ready %s", orNothing(rev), readyText(s.repo))
+	r.Figure("GitRepository "+s.repo.GetNamespace()+"/"+s.repo.GetName(), "artifact %s; Ready %s", probe.OrNothing(rev), readyText(s.repo))
 	for i := range s.kustomizations {
 		k := &s.kustomizations[i]
 		applied, _, _ := unstructured.NestedString(k.Object, "status", "lastAppliedRevision")
@@ -141,13 +149,6 @@ func (s fluxState) figures(r *Result, now time.Time) {
 		if t, from := appliedAt(k); !t.IsZero() {
 			ago = fmt.Sprintf("%s ago (%s)", now.Sub(t).Round(time.Second), from)
 		}
-		r.Figure("Kustomization "+k.GetNamespace()+"/"+k.GetName(), "applied %s, %s; Ready %s", orNothing(revisionSHA(applied)), ago, readyText(k))
+		r.Figure("Kustomization "+k.GetNamespace()+"/"+k.GetName(), "applied %s, %s; Ready %s", probe.OrNothing(revisionSHA(applied)), ago, readyText(k))
 	}
-}
-
-func orNothing(s string) string {
-	if s == "" {
-		return "nothing"
-	}
-	return s
 }

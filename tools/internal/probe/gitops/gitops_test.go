@@ -1,4 +1,4 @@
-package probe
+package gitops
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 const (
@@ -122,7 +124,7 @@ func TestRemoteHead(t *testing.T) {
 	bare, clone := filepath.Join(dir, "remote.git"), filepath.Join(dir, "clone")
 	git := func(args ...string) string {
 		t.Helper()
-		out, err := gitIn(ctx, dir, args...)
+		out, err := probe.RunGit(ctx, dir, args...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,17 +136,17 @@ func TestRemoteHead(t *testing.T) {
 	git("-C", clone, "remote", "add", "cluster", bare)
 	git("-C", clone, "push", "-q", "cluster", "main")
 	want := git("-C", clone, "rev-parse", "HEAD")
-	got, err := remoteHead(ctx, Git{Repo: clone, Remote: "cluster", Branch: "main"})
+	got, err := remoteHead(ctx, probe.Git{Repo: clone, Remote: "cluster", Branch: "main"})
 	if err != nil || got != want {
 		t.Fatalf("remoteHead = %q, %v; want %s", got, err, want)
 	}
-	if _, err := remoteHead(ctx, Git{Repo: clone, Remote: "nowhere", Branch: "main"}); err == nil || !strings.Contains(err.Error(), `"nowhere"`) {
+	if _, err := remoteHead(ctx, probe.Git{Repo: clone, Remote: "nowhere", Branch: "main"}); err == nil || !strings.Contains(err.Error(), `"nowhere"`) {
 		t.Errorf("unknown remote: %v, want an error naming it", err)
 	}
-	if _, err := remoteHead(ctx, Git{Repo: clone, Remote: "cluster", Branch: "absent"}); err == nil {
+	if _, err := remoteHead(ctx, probe.Git{Repo: clone, Remote: "cluster", Branch: "absent"}); err == nil {
 		t.Error("absent branch: no error")
 	}
-	if _, err := remoteHead(ctx, Git{}); err == nil || !strings.Contains(err.Error(), "--git-remote") {
+	if _, err := remoteHead(ctx, probe.Git{}); err == nil || !strings.Contains(err.Error(), "--git-remote") {
 		t.Errorf("no repo: %v, want an error naming the flags", err)
 	}
 }

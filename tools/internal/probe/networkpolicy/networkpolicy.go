@@ -1,4 +1,7 @@
-package probe
+// Package networkpolicy is the networkpolicy probe: web-app's
+// NetworkPolicies proven with real connections, ingress from app=frontend
+// only, egress to postgres but not elsewhere.
+package networkpolicy
 
 import (
 	"context"
@@ -11,6 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 // npTimeout bounds every attempt of this probe: a connection a policy
@@ -22,9 +27,14 @@ const npTimeout = 5
 // own egress policy can stop a connection to them.
 var npCoreDNSPorts = []int{8080, 9153}
 
-// probeNetworkPolicy proves web-app's policies with real connections:
+// Probe is this criterion as the catalogue lists it.
+func Probe() probe.Probe {
+	return probe.Probe{Name: "networkpolicy", Title: "frontend reaches web-app, others are blocked (kube-router refuses); web-app egress only to postgres", Run: run}
+}
+
+// run proves web-app's policies with real connections:
 // ingress from app=frontend only, egress to postgres but not elsewhere.
-func probeNetworkPolicy(ctx context.Context, e *Env, r *Result) error {
+func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	if err := e.AllowClientsToWebApp(ctx); err != nil {
 		return err
 	}
@@ -36,7 +46,7 @@ func probeNetworkPolicy(ctx context.Context, e *Env, r *Result) error {
 
 // npIngress sends the same requests from a frontend and a hacker client,
 // both allowed to send by the probe's egress policy.
-func npIngress(ctx context.Context, e *Env, r *Result) error {
+func npIngress(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	target, err := h1ServingAppPod(ctx, e)
 	if err != nil {
 		return err
@@ -45,7 +55,7 @@ func npIngress(ctx context.Context, e *Env, r *Result) error {
 	urls := []string{"http://" + svcHost + "/", "http://" + target.Status.PodIP + ":8080/"}
 	var errs []error
 	for _, role := range []string{"frontend", "hacker"} {
-		pod, err := e.StartPod(ctx, e.Namespace, e.ClientPod(e.ObjectName(role), map[string]string{"app": role, ClientLabel: "true"}), 2*time.Minute)
+		pod, err := e.StartPod(ctx, e.Namespace, e.ClientPod(e.ObjectName(role), map[string]string{"app": role, probe.ClientLabel: "true"}), 2*time.Minute)
 		if err != nil {
 			return err
 		}
@@ -57,7 +67,7 @@ func npIngress(ctx context.Context, e *Env, r *Result) error {
 		}
 		blocked := true
 		for i, url := range urls {
-			a := e.h1Get(ctx, e.Namespace, pod.Name, "client", url, npTimeout)
+			a := e.TryGet(ctx, e.Namespace, pod.Name, "client", url, npTimeout)
 			label := []string{"Service", "pod " + target.Name}[i]
 			r.Figure(fmt.Sprintf("%s -> web-app %s", role, label), "%s", a)
 			r.Event("%s GET %s: %s", role, url, a)
@@ -76,7 +86,7 @@ func npIngress(ctx context.Context, e *Env, r *Result) error {
 // app=frontend, the same pod must reach the same URLs. Only then was it
 // web-app's ingress rule (which selects by that label) that stopped it,
 // not something about the pod, its node or its own egress.
-func npRelabelAdmits(ctx context.Context, e *Env, r *Result, pod string, urls []string) error {
+func npRelabelAdmits(ctx context.Context, e *probe.Env, r *probe.Result, pod string, urls []string) error {
 	patch := []byte(`{"metadata":{"labels":{"app":"frontend"}}}`)
 	if _, err := e.Client.CoreV1().Pods(e.Namespace).Patch(ctx, pod, types.StrategicMergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		return fmt.Errorf("relabel %s app=frontend: %w", pod, err)
@@ -84,14 +94,14 @@ func npRelabelAdmits(ctx context.Context, e *Env, r *Result, pod string, urls []
 	start := time.Now()
 	for _, url := range urls {
 		// kube-router adds the pod to the rule's ipset on its next sync.
-		var last h1Attempt
+		var last probe.Attempt
 		for time.Since(start) < npRelabelWait {
-			if last = e.h1Get(ctx, e.Namespace, pod, "client", url, npTimeout); last.Kind == h1OK {
+			if last = e.TryGet(ctx, e.Namespace, pod, "client", url, npTimeout); last.Kind == probe.ReachOK {
 				break
 			}
-			sleep(ctx, time.Second)
+			probe.Sleep(ctx, time.Second)
 		}
-		if last.Kind != h1OK {
+		if last.Kind != probe.ReachOK {
 			return fmt.Errorf("pod %s relabelled app=frontend still cannot GET %s after %s (%s): what stopped it as app=hacker was not web-app's ingress rule", pod, url, npRelabelWait, last)
 		}
 	}
@@ -108,9 +118,9 @@ const npRelabelWait = 60 * time.Second
 // denies (icmp-port-unreachable, seen as "refused") instead of dropping
 // it; a refusal counts only because the frontend reached the same
 // address and port in the same run, so the port is listening.
-func npJudgeIngress(role, url string, a h1Attempt) error {
+func npJudgeIngress(role, url string, a probe.Attempt) error {
 	if role == "frontend" {
-		if a.Kind != h1OK || !strings.Contains(a.Body, `"pod"`) {
+		if a.Kind != probe.ReachOK || !strings.Contains(a.Body, `"pod"`) {
 			return fmt.Errorf("app=frontend GET %s: want web-app's JSON answer, saw %s body %.80q", url, a, a.Body)
 		}
 		return nil
@@ -123,16 +133,18 @@ func npJudgeIngress(role, url string, a h1Attempt) error {
 
 // npBlocked is what a policy denial looks like: dropped (timeout) or
 // rejected with ICMP (refused). DNS and exec failures are not.
-func npBlocked(a h1Attempt) bool { return a.Kind == h1Timeout || a.Kind == h1Refused }
+func npBlocked(a probe.Attempt) bool {
+	return a.Kind == probe.ReachTimeout || a.Kind == probe.ReachRefused
+}
 
 // npDNSWorks resolves the Service from the client, so that its later
 // timeouts cannot be DNS.
-func npDNSWorks(ctx context.Context, e *Env, r *Result, pod, host string) error {
+func npDNSWorks(ctx context.Context, e *probe.Env, r *probe.Result, pod, host string) error {
 	svc, err := e.Client.CoreV1().Services(e.Namespace).Get(ctx, "web-app-service", metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get Service web-app-service: %w", err)
 	}
-	addrs, err := e.h1LookupA(ctx, e.Namespace, pod, "client", host+".cluster.local")
+	addrs, err := e.LookupA(ctx, e.Namespace, pod, "client", host+".cluster.local")
 	if err != nil {
 		return err
 	}
@@ -146,7 +158,7 @@ func npDNSWorks(ctx context.Context, e *Env, r *Result, pod, host string) error 
 // npEgress connects from inside a web-app pod (ephemeral container in its
 // network namespace): postgres must answer, CoreDNS's other ports must
 // not, although a pod without policies reaches them.
-func npEgress(ctx context.Context, e *Env, r *Result) error {
+func npEgress(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	dns, err := h1ReadyPod(ctx, e, "kube-system", "k8s-app=kube-dns")
 	if err != nil {
 		return err
@@ -169,13 +181,13 @@ func npEgress(ctx context.Context, e *Env, r *Result) error {
 	}
 	r.Event("ephemeral container %s in %s (node %s)", dbg, app.Name, app.Spec.NodeName)
 	var errs []error
-	pg := e.h1Connect(ctx, e.Namespace, app.Name, dbg, "postgres-cluster-0.postgres-headless", 5432, npTimeout)
+	pg := e.TryConnect(ctx, e.Namespace, app.Name, dbg, "postgres-cluster-0.postgres-headless", 5432, npTimeout)
 	r.Figure("web-app -> postgres-cluster-0:5432", "%s", pg)
-	if pg.Kind != h1OK {
+	if pg.Kind != probe.ReachOK {
 		errs = append(errs, fmt.Errorf("web-app pod %s -> postgres-cluster-0.postgres-headless:5432: want connected, saw %s", app.Name, pg))
 	}
 	for _, t := range targets {
-		a := e.h1Connect(ctx, e.Namespace, app.Name, dbg, t.host, t.port, npTimeout)
+		a := e.TryConnect(ctx, e.Namespace, app.Name, dbg, t.host, t.port, npTimeout)
 		r.Figure(fmt.Sprintf("web-app -> %s %s:%d", t.what, t.host, t.port), "%s", a)
 		if !npBlocked(a) {
 			errs = append(errs, fmt.Errorf("web-app pod %s -> %s %s:%d: want stopped by NetworkPolicy web-app egress (timeout or reject), saw %s",
@@ -196,7 +208,7 @@ type npTarget struct {
 // that nothing else guards: CoreDNS's health and metrics ports (CoreDNS
 // has no NetworkPolicy) and the kubelet of web-app's node (a host
 // address: only the API server port 6443 of the node network is allowed).
-func npDeniedTargets(ctx context.Context, e *Env, dns *corev1.Pod) ([]npTarget, error) {
+func npDeniedTargets(ctx context.Context, e *probe.Env, dns *corev1.Pod) ([]npTarget, error) {
 	var ts []npTarget
 	for _, port := range npCoreDNSPorts {
 		ts = append(ts, npTarget{"CoreDNS pod " + dns.Name, dns.Status.PodIP, port})
@@ -219,7 +231,7 @@ func npDeniedTargets(ctx context.Context, e *Env, dns *corev1.Pod) ([]npTarget, 
 
 // npControl is the positive control: from a fresh namespace without
 // policies, every target the web-app attempts use does answer.
-func npControl(ctx context.Context, e *Env, r *Result, targets []npTarget) error {
+func npControl(ctx context.Context, e *probe.Env, r *probe.Result, targets []npTarget) error {
 	ns, err := e.NewNamespace(ctx, "control")
 	if err != nil {
 		return err
@@ -229,9 +241,9 @@ func npControl(ctx context.Context, e *Env, r *Result, targets []npTarget) error
 		return err
 	}
 	for _, t := range targets {
-		a := e.h1Connect(ctx, ns, pod.Name, "client", t.host, t.port, npTimeout)
+		a := e.TryConnect(ctx, ns, pod.Name, "client", t.host, t.port, npTimeout)
 		r.Figure(fmt.Sprintf("control (no policy) -> %s %s:%d", t.what, t.host, t.port), "%s", a)
-		if a.Kind != h1OK {
+		if a.Kind != probe.ReachOK {
 			return fmt.Errorf("positive control: pod %s/%s -> %s %s:%d saw %s; the target must answer for web-app's failure to mean anything",
 				ns, pod.Name, t.what, t.host, t.port, a)
 		}
@@ -240,18 +252,18 @@ func npControl(ctx context.Context, e *Env, r *Result, targets []npTarget) error
 }
 
 // h1ServingAppPod is a web-app pod in rotation.
-func h1ServingAppPod(ctx context.Context, e *Env) (*corev1.Pod, error) {
+func h1ServingAppPod(ctx context.Context, e *probe.Env) (*corev1.Pod, error) {
 	return h1ReadyPod(ctx, e, e.Namespace, "app=web")
 }
 
 // h1ReadyPod is the first Ready, not terminating pod of a selector.
-func h1ReadyPod(ctx context.Context, e *Env, ns, selector string) (*corev1.Pod, error) {
+func h1ReadyPod(ctx context.Context, e *probe.Env, ns, selector string) (*corev1.Pod, error) {
 	pods, err := e.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
 		return nil, fmt.Errorf("list pods %s in %s: %w", selector, ns, err)
 	}
 	for i := range pods.Items {
-		if p := &pods.Items[i]; Serving(p) && p.Status.PodIP != "" {
+		if p := &pods.Items[i]; probe.Serving(p) && p.Status.PodIP != "" {
 			return p, nil
 		}
 	}

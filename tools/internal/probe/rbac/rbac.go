@@ -1,4 +1,7 @@
-package probe
+// Package rbac is the rbac probe: web-app's ServiceAccount gets its
+// leader election and nothing else, asked of the authorizer and tried with
+// a real token.
+package rbac
 
 import (
 	"context"
@@ -13,16 +16,23 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 // The one object the app may touch (base/web-app/rbac.yaml).
 const appLease = "web-app-leader"
 
-// probeRBAC proves the app's ServiceAccount gets exactly its leader
+// Probe is this criterion as the catalogue lists it.
+func Probe() probe.Probe {
+	return probe.Probe{Name: "rbac", Title: "the app's ServiceAccount is refused secrets and other namespaces", Run: run}
+}
+
+// run proves the app's ServiceAccount gets exactly its leader
 // election: the API server's authorizer (SubjectAccessReview) refuses it
 // secrets, other namespaces and other leases and grants its own lease;
 // then a real token of that ServiceAccount gets 403 and 200 to match.
-func probeRBAC(ctx context.Context, e *Env, r *Result) error {
+func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	sa, err := appServiceAccount(ctx, e)
 	if err != nil {
 		return err
@@ -35,14 +45,14 @@ func probeRBAC(ctx context.Context, e *Env, r *Result) error {
 
 // appServiceAccount is the ServiceAccount web-app's pods run as, read
 // from the Deployment: the probe checks the identity the app really has.
-func appServiceAccount(ctx context.Context, e *Env) (string, error) {
-	d, err := e.Client.AppsV1().Deployments(e.Namespace).Get(ctx, appDeployment, metav1.GetOptions{})
+func appServiceAccount(ctx context.Context, e *probe.Env) (string, error) {
+	d, err := e.Client.AppsV1().Deployments(e.Namespace).Get(ctx, probe.AppDeployment, metav1.GetOptions{})
 	if err != nil {
-		return "", fmt.Errorf("get Deployment %s/%s: %w", e.Namespace, appDeployment, err)
+		return "", fmt.Errorf("get Deployment %s/%s: %w", e.Namespace, probe.AppDeployment, err)
 	}
 	sa := d.Spec.Template.Spec.ServiceAccountName
 	if sa == "" || sa == "default" {
-		return "", fmt.Errorf("Deployment %s runs as the namespace's default ServiceAccount: want a dedicated one", appDeployment)
+		return "", fmt.Errorf("Deployment %s runs as the namespace's default ServiceAccount: want a dedicated one", probe.AppDeployment)
 	}
 	return sa, nil
 }
@@ -102,7 +112,7 @@ func saUser(ns, sa string) (string, []string) {
 
 // checkAccessReviews asks the authorizer every check and records its
 // answers; the error lists the answers that differ from the wanted ones.
-func checkAccessReviews(ctx context.Context, c kubernetes.Interface, ns, sa string, checks []accessCheck, r *Result) error {
+func checkAccessReviews(ctx context.Context, c kubernetes.Interface, ns, sa string, checks []accessCheck, r *probe.Result) error {
 	user, groups := saUser(ns, sa)
 	var wrong []string
 	for _, chk := range checks {
@@ -150,7 +160,7 @@ const tokenTTL = 600
 // checkWithToken makes real requests with a fresh token of the
 // ServiceAccount: the authenticator, not the review's inputs, decides
 // who asks.
-func checkWithToken(ctx context.Context, e *Env, sa string, r *Result) error {
+func checkWithToken(ctx context.Context, e *probe.Env, sa string, r *probe.Result) error {
 	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To(int64(tokenTTL))}}
 	tok, err := e.Client.CoreV1().ServiceAccounts(e.Namespace).CreateToken(ctx, sa, tr, metav1.CreateOptions{})
 	if err != nil {
@@ -182,7 +192,7 @@ func tokenConfig(base *rest.Config, token string) *rest.Config {
 
 // checkIdentity asks the API server who the token is (SelfSubjectReview),
 // so the 403s below are known to be the ServiceAccount's.
-func checkIdentity(ctx context.Context, as kubernetes.Interface, ns, sa string, r *Result) error {
+func checkIdentity(ctx context.Context, as kubernetes.Interface, ns, sa string, r *probe.Result) error {
 	want, _ := saUser(ns, sa)
 	ssr, err := as.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
 	if err != nil {
@@ -203,7 +213,7 @@ type tokenCall struct {
 	err  error
 }
 
-func (c tokenCall) check(r *Result) error {
+func (c tokenCall) check(r *probe.Result) error {
 	code := statusCode(c.err)
 	r.Figure("request: "+c.what, "%d (want %d)", code, c.want)
 	if code != c.want {
@@ -212,7 +222,7 @@ func (c tokenCall) check(r *Result) error {
 	return nil
 }
 
-func tokenRequests(ctx context.Context, e *Env, as kubernetes.Interface) []tokenCall {
+func tokenRequests(ctx context.Context, e *probe.Env, as kubernetes.Interface) []tokenCall {
 	ns := e.Namespace
 	_, listErr := as.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
 	sysSecret := kubeSystemSecret(ctx, e.Client)

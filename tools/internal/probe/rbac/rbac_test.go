@@ -1,4 +1,4 @@
-package probe
+package rbac
 
 import (
 	"context"
@@ -19,6 +19,8 @@ import (
 	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 func TestTokenConfigCarriesNoAdminCredential(t *testing.T) {
@@ -100,7 +102,7 @@ func TestAccessReviews(t *testing.T) {
 		var seen []authorizationv1.SubjectAccessReviewSpec
 		cs := fake.NewClientset()
 		cs.PrependReactor("create", "subjectaccessreviews", h2PolicyReactor(&seen, c.allow))
-		r := &Result{}
+		r := &probe.Result{}
 		err := checkAccessReviews(context.Background(), cs, ns, "web-app", accessChecks(ns), r)
 		if len(c.wantErr) == 0 && err != nil {
 			t.Errorf("%s: %v", c.name, err)
@@ -135,21 +137,21 @@ func TestRBACStatusCode(t *testing.T) {
 		}
 	}
 	c := tokenCall{what: "list secrets", want: 403, err: nil}
-	if err := c.check(&Result{}); err == nil || !strings.Contains(err.Error(), "status 200, want 403") {
+	if err := c.check(&probe.Result{}); err == nil || !strings.Contains(err.Error(), "status 200, want 403") {
 		t.Errorf("an allowed request wanted refused: %v", err)
 	}
 }
 
 func TestAppServiceAccount(t *testing.T) {
 	dep := func(sa string) *appsv1.Deployment {
-		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: appDeployment, Namespace: "ns"},
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: probe.AppDeployment, Namespace: "ns"},
 			Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{ServiceAccountName: sa}}}}
 	}
-	e := &Env{Client: fake.NewClientset(dep("web-app")), Namespace: "ns"}
+	e := &probe.Env{Client: fake.NewClientset(dep("web-app")), Namespace: "ns"}
 	if sa, err := appServiceAccount(context.Background(), e); err != nil || sa != "web-app" {
 		t.Errorf("got %q, %v", sa, err)
 	}
-	e = &Env{Client: fake.NewClientset(dep("")), Namespace: "ns"}
+	e = &probe.Env{Client: fake.NewClientset(dep("")), Namespace: "ns"}
 	if _, err := appServiceAccount(context.Background(), e); err == nil {
 		t.Error("a Deployment on the default ServiceAccount was accepted")
 	}

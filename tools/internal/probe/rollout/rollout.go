@@ -1,4 +1,6 @@
-package probe
+// Package rollout is the rollout probe: web-app's image changed and
+// changed back by git commits that Flux applies, without a failed request.
+package rollout
 
 import (
 	"context"
@@ -13,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/parallel-poc/orchestration/tools/internal/flux"
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 // Rollout probe settings: a fixed, bounded rate through the Service, and
@@ -22,62 +25,61 @@ const (
 	rolloutMaxLoad = 10 * time.Minute // loadgen's own cap; the coverage check fails a longer rollout
 	syncTimeout    = 3 * time.Minute
 	rollTimeout    = 5 * time.Minute
-	appDeployment  = "web-app"
-	appContainer   = "web"
-	appService     = "web-app-service"
-	// MinServing is the fewest Ready web-app pods allowed at any moment
-	// (web-app-pdb's minAvailable).
-	MinServing = 2
 )
 
-// probeRollout changes web-app's image v1.0 -> v2.0 by a commit that Flux
+// Probe is this criterion as the catalogue lists it.
+func Probe() probe.Probe {
+	return probe.Probe{Name: "rollout", Title: "zero-downtime rolling update v1.0 -> v2.0 -> v1.0 by git commits under load", Run: run}
+}
+
+// run changes web-app's image v1.0 -> v2.0 by a commit that Flux
 // applies, then reverts it the same way, while the in-cluster load
 // generator sends a fixed rate through web-app-service and a watch counts
 // the serving pods. Zero failed requests, never fewer than 2 serving pods,
 // every pod on the new version after each rollout.
-func probeRollout(ctx context.Context, e *Env, r *Result) error {
-	d, err := e.Client.AppsV1().Deployments(e.Namespace).Get(ctx, appDeployment, metav1.GetOptions{})
+func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
+	d, err := e.Client.AppsV1().Deployments(e.Namespace).Get(ctx, probe.AppDeployment, metav1.GetOptions{})
 	if err != nil {
-		return fmt.Errorf("get deployment %s/%s: %w", e.Namespace, appDeployment, err)
+		return fmt.Errorf("get deployment %s/%s: %w", e.Namespace, probe.AppDeployment, err)
 	}
-	repo, from := SplitImage(containerImage(d.Spec.Template.Spec.Containers, appContainer))
+	repo, from := probe.SplitImage(containerImage(d.Spec.Template.Spec.Containers, probe.AppContainer))
 	to := "v2.0"
 	if from == to {
 		to = "v1.0"
 	}
-	file, err := e.sourceKustomization(ctx, d.Labels)
+	file, err := sourceKustomization(ctx, e, d.Labels)
 	if err != nil {
 		return err
 	}
 	r.Figure("change", "%s: %s %s -> %s -> %s", file, repo, from, to, from)
 
-	target := fmt.Sprintf("http://%s.%s.svc/", appService, e.Namespace)
+	target := fmt.Sprintf("http://%s.%s.svc/", probe.AppService, e.Namespace)
 	// Traffic flows for 5s before the first change.
-	served, err := e.serveUnderLoad(ctx, r, LoadSpec{Name: "rollout", Target: target, Rate: rolloutRate, Max: rolloutMaxLoad}, 5*time.Second)
+	served, err := e.ServeUnderLoad(ctx, r, probe.LoadSpec{Name: "rollout", Target: target, Rate: rolloutRate, Max: rolloutMaxLoad}, 5*time.Second)
 	if err != nil {
 		return err
 	}
 
 	wt, err := e.Worktree(ctx)
 	if err != nil {
-		return errors.Join(err, served.finish(ctx, r))
+		return errors.Join(err, served.Finish(ctx, r))
 	}
-	rollErr := e.rollTo(ctx, r, wt, file, repo, to, false)
+	rollErr := rollTo(ctx, e, r, wt, file, repo, to, false)
 	if rollErr == nil {
-		rollErr = e.rollTo(ctx, r, wt, file, repo, from, true)
+		rollErr = rollTo(ctx, e, r, wt, file, repo, from, true)
 	}
-	return errors.Join(rollErr, served.finish(ctx, r))
+	return errors.Join(rollErr, served.Finish(ctx, r))
 }
 
 // rollTo commits web-app's image tag (or reverts the probe's commit),
 // waits until Flux applied it and every pod runs the tag.
-func (e *Env) rollTo(ctx context.Context, r *Result, wt *Worktree, file, repo, tag string, revert bool) error {
+func rollTo(ctx context.Context, e *probe.Env, r *probe.Result, wt *probe.Worktree, file, repo, tag string, revert bool) error {
 	var sha string
 	var err error
 	if revert {
 		sha, err = wt.RevertAll(ctx)
 	} else {
-		if err := wt.Edit(file, func(b []byte) ([]byte, error) { return SetImageTag(b, repo, tag) }); err != nil {
+		if err := wt.Edit(file, func(b []byte) ([]byte, error) { return probe.SetImageTag(b, repo, tag) }); err != nil {
 			return err
 		}
 		sha, err = wt.CommitAndPush(ctx, fmt.Sprintf("probe rollout: webapp %s", tag))
@@ -86,12 +88,12 @@ func (e *Env) rollTo(ctx context.Context, r *Result, wt *Worktree, file, repo, t
 		return err
 	}
 	pushed := time.Now()
-	r.Event("pushed %s: webapp %s", short(sha), tag)
+	r.Event("pushed %s: webapp %s", probe.ShortSHA(sha), tag)
 	if err := flux.WaitSynced(ctx, e.Dynamic, sha, syncTimeout); err != nil {
-		return fmt.Errorf("Flux did not apply %s: %w", short(sha), err)
+		return fmt.Errorf("Flux did not apply %s: %w", probe.ShortSHA(sha), err)
 	}
-	r.Event("Flux applied %s", short(sha))
-	if err := e.waitOnTag(ctx, repo+":"+tag); err != nil {
+	r.Event("Flux applied %s", probe.ShortSHA(sha))
+	if err := waitOnTag(ctx, e, repo+":"+tag); err != nil {
 		return err
 	}
 	secs := time.Since(pushed).Seconds()
@@ -102,25 +104,25 @@ func (e *Env) rollTo(ctx context.Context, r *Result, wt *Worktree, file, repo, t
 
 // waitOnTag waits until the Deployment's rollout to image is complete and
 // then checks each pod: it runs that image and nothing older is left.
-func (e *Env) waitOnTag(ctx context.Context, image string) error {
+func waitOnTag(ctx context.Context, e *probe.Env, image string) error {
 	deadline := time.Now().Add(rollTimeout)
 	for {
-		d, err := e.WaitDeploymentAvailable(ctx, e.Namespace, appDeployment, time.Until(deadline))
+		d, err := e.WaitDeploymentAvailable(ctx, e.Namespace, probe.AppDeployment, time.Until(deadline))
 		if err != nil {
 			return fmt.Errorf("rollout to %s: %w", image, err)
 		}
-		if containerImage(d.Spec.Template.Spec.Containers, appContainer) == image {
-			return e.checkPodsOn(ctx, image)
+		if containerImage(d.Spec.Template.Spec.Containers, probe.AppContainer) == image {
+			return checkPodsOn(ctx, e, image)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("deployment %s still on %s after %s, want %s", appDeployment,
-				containerImage(d.Spec.Template.Spec.Containers, appContainer), rollTimeout, image)
+			return fmt.Errorf("deployment %s still on %s after %s, want %s", probe.AppDeployment,
+				containerImage(d.Spec.Template.Spec.Containers, probe.AppContainer), rollTimeout, image)
 		}
-		sleep(ctx, time.Second)
+		probe.Sleep(ctx, time.Second)
 	}
 }
 
-func (e *Env) checkPodsOn(ctx context.Context, image string) error {
+func checkPodsOn(ctx context.Context, e *probe.Env, image string) error {
 	pods, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
 	if err != nil {
 		return fmt.Errorf("list web-app pods: %w", err)
@@ -130,7 +132,7 @@ func (e *Env) checkPodsOn(ctx context.Context, image string) error {
 		if p.DeletionTimestamp != nil {
 			continue
 		}
-		if got := runningImage(&p, appContainer); got != image {
+		if got := runningImage(&p, probe.AppContainer); got != image {
 			wrong = append(wrong, fmt.Sprintf("%s runs %s", p.Name, got))
 		}
 	}
@@ -163,10 +165,10 @@ func containerImage(cs []corev1.Container, name string) string {
 // sourceKustomization finds the kustomization.yaml that produced an
 // object, from the labels kustomize-controller puts on what it applies
 // and that Kustomization's spec.path.
-func (e *Env) sourceKustomization(ctx context.Context, labels map[string]string) (string, error) {
+func sourceKustomization(ctx context.Context, e *probe.Env, labels map[string]string) (string, error) {
 	name, ns := labels["kustomize.toolkit.fluxcd.io/name"], labels["kustomize.toolkit.fluxcd.io/namespace"]
 	if name == "" || ns == "" {
-		return "", fmt.Errorf("deployment %s carries no kustomize.toolkit.fluxcd.io labels: Flux does not manage it", appDeployment)
+		return "", fmt.Errorf("deployment %s carries no kustomize.toolkit.fluxcd.io labels: Flux does not manage it", probe.AppDeployment)
 	}
 	k, err := e.Dynamic.Resource(flux.Kustomizations).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
@@ -174,12 +176,4 @@ func (e *Env) sourceKustomization(ctx context.Context, labels map[string]string)
 	}
 	p, _, _ := unstructured.NestedString(k.Object, "spec", "path")
 	return path.Join(strings.TrimPrefix(path.Clean("/"+p), "/"), "kustomization.yaml"), nil
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
 }

@@ -1,4 +1,4 @@
-package probe
+package selfhealing
 
 import (
 	"fmt"
@@ -8,12 +8,14 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 // servingPods names the pods in rotation (Ready, not terminating), sorted.
 func servingPods(pods []corev1.Pod) []string {
 	var out []string
-	for _, p := range servingOf(pods) {
+	for _, p := range probe.ServingOf(pods) {
 		out = append(out, p.Name)
 	}
 	return out

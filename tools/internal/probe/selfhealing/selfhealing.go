@@ -1,4 +1,6 @@
-package probe
+// Package selfhealing is the selfhealing probe: a deleted pod is
+// replaced and a killed process restarted.
+package selfhealing
 
 import (
 	"context"
@@ -11,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 const (
@@ -24,15 +28,20 @@ const (
 	goQuitExit = 2
 )
 
-// probeSelfHealing proves both kinds of self-healing: the ReplicaSet
+// Probe is this criterion as the catalogue lists it.
+func Probe() probe.Probe {
+	return probe.Probe{Name: "selfhealing", Title: "a deleted pod is replaced and a killed process restarted", Run: run}
+}
+
+// run proves both kinds of self-healing: the ReplicaSet
 // replaces a deleted pod, and the kubelet restarts a container whose
 // process died.
-func probeSelfHealing(ctx context.Context, e *Env, r *Result) error {
+func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	ns := e.Namespace
 	if _, err := e.WaitDeploymentAvailable(ctx, ns, healDeployment, 2*time.Minute); err != nil {
 		return fmt.Errorf("web-app not healthy before the probe: %w", err)
 	}
-	pods, err := e.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(AppSelector).String()})
+	pods, err := e.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(probe.AppSelector).String()})
 	if err != nil {
 		return fmt.Errorf("list web-app pods: %w", err)
 	}
@@ -49,7 +58,7 @@ func probeSelfHealing(ctx context.Context, e *Env, r *Result) error {
 
 // replacedAfterDelete deletes the pod and waits for a new pod of the same
 // ReplicaSet to become Ready, timed by a watch.
-func replacedAfterDelete(ctx context.Context, e *Env, r *Result, victim string) error {
+func replacedAfterDelete(ctx context.Context, e *probe.Env, r *probe.Result, victim string) error {
 	ns := e.Namespace
 	pods := e.Client.CoreV1().Pods(ns)
 	p, err := pods.Get(ctx, victim, metav1.GetOptions{})
@@ -58,7 +67,7 @@ func replacedAfterDelete(ctx context.Context, e *Env, r *Result, victim string) 
 	}
 	rs := ownerReplicaSet(p)
 	known := map[string]bool{}
-	list, err := pods.List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(AppSelector).String()})
+	list, err := pods.List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(probe.AppSelector).String()})
 	if err != nil {
 		return fmt.Errorf("list web-app pods: %w", err)
 	}
@@ -66,7 +75,7 @@ func replacedAfterDelete(ctx context.Context, e *Env, r *Result, victim string) 
 		known[q.Name] = true
 	}
 	newReady := make(chan string, 8)
-	w, err := e.WatchReady(ctx, ns, labels.SelectorFromSet(AppSelector).String(), func(n int, pod, change string) {
+	w, err := e.WatchReady(ctx, ns, labels.SelectorFromSet(probe.AppSelector).String(), func(n int, pod, change string) {
 		r.Event("%s %s (%d serving)", pod, change, n)
 		if change == "ready" && !known[pod] {
 			select {
@@ -102,7 +111,7 @@ func replacedAfterDelete(ctx context.Context, e *Env, r *Result, victim string) 
 
 // awaitReplacement returns the first new pod of ReplicaSet rs that the
 // watch saw become Ready.
-func awaitReplacement(ctx context.Context, e *Env, ready <-chan string, rs string, timeout time.Duration) (string, error) {
+func awaitReplacement(ctx context.Context, e *probe.Env, ready <-chan string, rs string, timeout time.Duration) (string, error) {
 	deadline := time.After(timeout)
 	var others []string
 	for {
@@ -124,7 +133,7 @@ func awaitReplacement(ctx context.Context, e *Env, ready <-chan string, rs strin
 // restartedAfterKill kills the app process of the pod with SIGQUIT from
 // an ephemeral container in its process namespace and waits for the
 // kubelet to restart the container and the pod to be Ready again.
-func restartedAfterKill(ctx context.Context, e *Env, r *Result, pod string) error {
+func restartedAfterKill(ctx context.Context, e *probe.Env, r *probe.Result, pod string) error {
 	ns := e.Namespace
 	e.ReplaceAppPod(ns, pod, healDeployment) // the ephemeral container stays otherwise
 	dbg, err := e.Debug(ctx, ns, pod, healContainer)
@@ -132,7 +141,7 @@ func restartedAfterKill(ctx context.Context, e *Env, r *Result, pod string) erro
 		return err
 	}
 	r.Event("ephemeral container %s runs in %s", dbg, pod)
-	out, stderr, err := e.Exec(ctx, ns, pod, dbg, Busybox, "sh", "-c", procListScript)
+	out, stderr, err := e.Exec(ctx, ns, pod, dbg, probe.Busybox, "sh", "-c", procListScript)
 	if err != nil {
 		return fmt.Errorf("list processes in %s/%s: %w: %s", pod, dbg, err, strings.TrimSpace(stderr))
 	}
@@ -146,7 +155,7 @@ func restartedAfterKill(ctx context.Context, e *Env, r *Result, pod string) erro
 	}
 	was := restartCount(before, healContainer)
 	var left atomic.Bool // the watch saw the pod leave rotation
-	w, err := e.WatchReady(ctx, ns, labels.SelectorFromSet(AppSelector).String(), func(n int, p, change string) {
+	w, err := e.WatchReady(ctx, ns, labels.SelectorFromSet(probe.AppSelector).String(), func(n int, p, change string) {
 		if p == pod {
 			left.Store(left.Load() || change == "left rotation")
 			r.Event("%s %s (%d serving)", p, change, n)
@@ -158,7 +167,7 @@ func restartedAfterKill(ctx context.Context, e *Env, r *Result, pod string) erro
 	start := time.Now()
 	// The shell dies with the PID namespace when its init exits, so an
 	// error here is expected; the restart count is the evidence.
-	_, stderr, kerr := e.Exec(ctx, ns, pod, dbg, Busybox, "kill", "-QUIT", strconv.Itoa(pid))
+	_, stderr, kerr := e.Exec(ctx, ns, pod, dbg, probe.Busybox, "kill", "-QUIT", strconv.Itoa(pid))
 	r.Event("sent SIGQUIT to pid %d (%s) in %s (exec: %v %s)", pid, appBinary, pod, kerr, strings.TrimSpace(stderr))
 	err = awaitRestart(ctx, e, r, pod, was, start)
 	w.Stop()
@@ -169,7 +178,7 @@ func restartedAfterKill(ctx context.Context, e *Env, r *Result, pod string) erro
 // awaitRestart checks the kubelet's account: the restart count moves,
 // the previous instance ended with Go's SIGQUIT exit, and the pod is
 // Ready again.
-func awaitRestart(ctx context.Context, e *Env, r *Result, pod string, was int32, start time.Time) error {
+func awaitRestart(ctx context.Context, e *probe.Env, r *probe.Result, pod string, was int32, start time.Time) error {
 	ns := e.Namespace
 	p, err := e.WaitPod(ctx, ns, pod, restartWithin, "restarted", func(p *corev1.Pod) bool {
 		return restartCount(p, healContainer) > was
@@ -186,7 +195,7 @@ func awaitRestart(ctx context.Context, e *Env, r *Result, pod string, was int32,
 	r.Event("%s restartCount %d -> %d; last instance: exit %d %s", pod, was, cs.RestartCount, term.ExitCode, term.Reason)
 	p, err = e.WaitPod(ctx, ns, pod, 2*time.Minute, "Ready after the restart", func(p *corev1.Pod) bool {
 		s := containerStatus(p, healContainer)
-		return PodReady(p) && s != nil && s.Ready && s.RestartCount > was
+		return probe.PodReady(p) && s != nil && s.Ready && s.RestartCount > was
 	})
 	if err != nil {
 		return fmt.Errorf("%s restarted but did not become Ready again: %w", pod, err)
@@ -206,7 +215,7 @@ func awaitRestart(ctx context.Context, e *Env, r *Result, pod string, was int32,
 
 // quitLine is the Go runtime's "SIGQUIT: quit" line from the previous
 // container's log, or what was found instead.
-func quitLine(ctx context.Context, e *Env, pod string) string {
+func quitLine(ctx context.Context, e *probe.Env, pod string) string {
 	raw, err := e.Client.CoreV1().Pods(e.Namespace).GetLogs(pod, &corev1.PodLogOptions{Container: healContainer, Previous: true}).DoRaw(ctx)
 	if err != nil {
 		return "unreadable: " + err.Error()

@@ -1,4 +1,4 @@
-package probe
+package statefulset
 
 import (
 	"context"
@@ -12,13 +12,15 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 // stsRestart deletes all members at once and proves from one pod watch
 // that the controller recreated them in order, each after the previous
 // was Ready. web-app's readiness follows the database, so its serving
 // pods are watched too and it must be back before the probe moves on.
-func stsRestart(ctx context.Context, e *Env, r *Result, names []string) error {
+func stsRestart(ctx context.Context, e *probe.Env, r *probe.Result, names []string) error {
 	list, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: stsSelector})
 	if err != nil {
 		return fmt.Errorf("list pods %s: %w", stsSelector, err)
@@ -27,11 +29,11 @@ func stsRestart(ctx context.Context, e *Env, r *Result, names []string) error {
 	for _, p := range list.Items {
 		old[p.Name] = p.UID
 	}
-	app, err := e.stsWatchApp(ctx, r)
+	app, err := stsWatchApp(ctx, e, r)
 	if err != nil {
 		return err
 	}
-	rec, err := e.stsRecord(ctx, e.Namespace, stsSelector, list.ResourceVersion)
+	rec, err := stsRecord(ctx, e, e.Namespace, stsSelector, list.ResourceVersion)
 	if err != nil {
 		_, _, _ = app.rw.Stop()
 		return err
@@ -48,7 +50,7 @@ func stsRestart(ctx context.Context, e *Env, r *Result, names []string) error {
 	return errors.Join(err, app.finish(ctx, e, r))
 }
 
-func stsDeleteAll(ctx context.Context, e *Env, r *Result, names []string, old map[string]types.UID) error {
+func stsDeleteAll(ctx context.Context, e *probe.Env, r *probe.Result, names []string, old map[string]types.UID) error {
 	for _, n := range names {
 		uid := old[n]
 		if uid == "" {
@@ -81,7 +83,7 @@ func stsWaitBack(ctx context.Context, rec *stsRecorder, names []string, old map[
 
 // stsReportOrder records creation and readiness of every member and
 // fails when the order does not hold.
-func stsReportOrder(r *Result, events []stsEvent, names []string, old map[string]types.UID, start time.Time) error {
+func stsReportOrder(r *probe.Result, events []stsEvent, names []string, old map[string]types.UID, start time.Time) error {
 	members, err := stsOrder(events, names, old)
 	for _, m := range members {
 		r.Figure("recreated "+m.Name, "created +%.1fs (watch event #%d), Ready +%.1fs (#%d)",
@@ -118,13 +120,13 @@ func stsDescribe(events []stsEvent, start time.Time) string {
 // stsAppWatch follows web-app's serving pods during the restart and
 // measures how long none served.
 type stsAppWatch struct {
-	rw       *ReadyWatch
+	rw       *probe.ReadyWatch
 	mu       sync.Mutex
 	zeroFrom time.Time
 	zeroFor  time.Duration
 }
 
-func (e *Env) stsWatchApp(ctx context.Context, r *Result) (*stsAppWatch, error) {
+func stsWatchApp(ctx context.Context, e *probe.Env, r *probe.Result) (*stsAppWatch, error) {
 	a := &stsAppWatch{}
 	rw, err := e.WatchReady(ctx, e.Namespace, "app=web", func(n int, pod, change string) {
 		a.mu.Lock()
@@ -147,7 +149,7 @@ func (e *Env) stsWatchApp(ctx context.Context, r *Result) (*stsAppWatch, error) 
 
 // finish waits for web-app to be fully available again and records how
 // long it had no serving pod.
-func (a *stsAppWatch) finish(ctx context.Context, e *Env, r *Result) error {
+func (a *stsAppWatch) finish(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	d, err := e.WaitDeploymentAvailable(ctx, e.Namespace, "web-app", 3*time.Minute)
 	if err == nil {
 		want := int(ptr.Deref(d.Spec.Replicas, 1))

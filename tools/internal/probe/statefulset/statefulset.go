@@ -1,4 +1,7 @@
-package probe
+// Package statefulset is the statefulset probe: postgres-cluster's
+// identity guarantees (ordered pods, own volumes, stable DNS names, data
+// that survives its pod).
+package statefulset
 
 import (
 	"context"
@@ -12,6 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 const (
@@ -28,10 +33,15 @@ const (
 // stsWantSize is the volume every member must have.
 var stsWantSize = resource.MustParse("10Gi")
 
-// probeStatefulSet proves postgres-cluster's identity guarantees: own
+// Probe is this criterion as the catalogue lists it.
+func Probe() probe.Probe {
+	return probe.Probe{Name: "statefulset", Title: "postgres-cluster: ordered pods, own 10Gi volumes, stable DNS, SQL, data survives a pod", Run: run}
+}
+
+// run proves postgres-cluster's identity guarantees: own
 // volumes, stable DNS names, SQL on every member, then deletes all three
 // members at once and watches them come back in order with their data.
-func probeStatefulSet(ctx context.Context, e *Env, r *Result) error {
+func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	sts, err := e.Client.AppsV1().StatefulSets(e.Namespace).Get(ctx, stsName, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get StatefulSet %s: %w", stsName, err)
@@ -63,7 +73,7 @@ func probeStatefulSet(ctx context.Context, e *Env, r *Result) error {
 
 // stsAfterRestart repeats the identity checks on the new pods: same
 // volumes, names resolving to the new IPs, SQL, and the row still there.
-func stsAfterRestart(ctx context.Context, e *Env, r *Result, sts *appsv1.StatefulSet, names []string, before map[string]string, client, token string) error {
+func stsAfterRestart(ctx context.Context, e *probe.Env, r *probe.Result, sts *appsv1.StatefulSet, names []string, before map[string]string, client, token string) error {
 	after, err := stsCheckVolumes(ctx, e, r, sts, names, " after restart")
 	if err != nil {
 		return err
@@ -80,7 +90,7 @@ func stsAfterRestart(ctx context.Context, e *Env, r *Result, sts *appsv1.Statefu
 }
 
 // stsCheckSpec reads what the probe relies on from the live object.
-func stsCheckSpec(sts *appsv1.StatefulSet, r *Result) ([]string, error) {
+func stsCheckSpec(sts *appsv1.StatefulSet, r *probe.Result) ([]string, error) {
 	if sts.Spec.PodManagementPolicy != appsv1.OrderedReadyPodManagement {
 		return nil, fmt.Errorf("StatefulSet %s spec.podManagementPolicy is %q: creation order is only guaranteed with OrderedReady", stsName, sts.Spec.PodManagementPolicy)
 	}
@@ -104,7 +114,7 @@ func stsCheckSpec(sts *appsv1.StatefulSet, r *Result) ([]string, error) {
 
 // stsCheckDNSAndSQL: every member's stable name resolves to its current
 // pod IP, and every member answers SQL.
-func stsCheckDNSAndSQL(ctx context.Context, e *Env, r *Result, client string, names []string, when string) error {
+func stsCheckDNSAndSQL(ctx context.Context, e *probe.Env, r *probe.Result, client string, names []string, when string) error {
 	for _, n := range names {
 		if err := stsCheckDNS(ctx, e, r, client, n, when); err != nil {
 			return err
@@ -112,7 +122,7 @@ func stsCheckDNSAndSQL(ctx context.Context, e *Env, r *Result, client string, na
 	}
 	var answers []string
 	for _, n := range names {
-		out, err := e.h1Psql(ctx, n, "SELECT 1")
+		out, err := psql(ctx, e, n, "SELECT 1")
 		if err != nil {
 			return err
 		}
@@ -127,7 +137,7 @@ func stsCheckDNSAndSQL(ctx context.Context, e *Env, r *Result, client string, na
 
 // stsCheckDNS polls (CoreDNS answers may be a few seconds stale after a
 // restart) until the name resolves to exactly the pod's IP.
-func stsCheckDNS(ctx context.Context, e *Env, r *Result, client, name, when string) error {
+func stsCheckDNS(ctx context.Context, e *probe.Env, r *probe.Result, client, name, when string) error {
 	fqdn := fmt.Sprintf("%s.%s.%s.svc.cluster.local", name, stsService, e.Namespace)
 	start := time.Now()
 	var podIP string
@@ -140,7 +150,7 @@ func stsCheckDNS(ctx context.Context, e *Env, r *Result, client, name, when stri
 			return false, nil
 		}
 		podIP = p.Status.PodIP
-		got, lastErr = e.h1LookupA(ctx, e.Namespace, client, "client", fqdn)
+		got, lastErr = e.LookupA(ctx, e.Namespace, client, "client", fqdn)
 		return lastErr == nil && podIP != "" && slices.Equal(got, []string{podIP}), nil
 	})
 	if err != nil {
@@ -152,24 +162,24 @@ func stsCheckDNS(ctx context.Context, e *Env, r *Result, client, name, when stri
 
 // stsWriteRow writes a unique row to member 0 in a table of the probe,
 // dropped after the probe.
-func stsWriteRow(ctx context.Context, e *Env, r *Result, pod string) (string, error) {
-	if _, err := e.h1Psql(ctx, pod, "CREATE TABLE IF NOT EXISTS "+stsTable+" (token text PRIMARY KEY, written_at timestamptz NOT NULL DEFAULT now())"); err != nil {
+func stsWriteRow(ctx context.Context, e *probe.Env, r *probe.Result, pod string) (string, error) {
+	if _, err := psql(ctx, e, pod, "CREATE TABLE IF NOT EXISTS "+stsTable+" (token text PRIMARY KEY, written_at timestamptz NOT NULL DEFAULT now())"); err != nil {
 		return "", err
 	}
 	e.Defer("drop table "+stsTable+" in "+pod, func(ctx context.Context) error {
-		_, err := e.h1Psql(ctx, pod, "DROP TABLE IF EXISTS "+stsTable)
+		_, err := psql(ctx, e, pod, "DROP TABLE IF EXISTS "+stsTable)
 		return err
 	})
 	token := fmt.Sprintf("%s-%d", e.ObjectName("row"), time.Now().UnixNano())
-	if _, err := e.h1Psql(ctx, pod, fmt.Sprintf("INSERT INTO %s (token) VALUES ('%s')", stsTable, token)); err != nil {
+	if _, err := psql(ctx, e, pod, fmt.Sprintf("INSERT INTO %s (token) VALUES ('%s')", stsTable, token)); err != nil {
 		return "", err
 	}
 	r.Event("wrote row %s to %s.%s", token, pod, stsTable)
 	return token, nil
 }
 
-func stsReadRow(ctx context.Context, e *Env, r *Result, pod, token string) error {
-	out, err := e.h1Psql(ctx, pod, fmt.Sprintf("SELECT token FROM %s WHERE token = '%s'", stsTable, token))
+func stsReadRow(ctx context.Context, e *probe.Env, r *probe.Result, pod, token string) error {
+	out, err := psql(ctx, e, pod, fmt.Sprintf("SELECT token FROM %s WHERE token = '%s'", stsTable, token))
 	if err != nil {
 		return err
 	}
@@ -178,4 +188,17 @@ func stsReadRow(ctx context.Context, e *Env, r *Result, pod, token string) error
 	}
 	r.Figure("persistence", "row %s read back from new %s", token, pod)
 	return nil
+}
+
+// psql runs one SQL command in a postgres member over TCP to 127.0.0.1,
+// so password authentication is exercised. The container has the
+// credentials as POSTGRES_USER/POSTGRES_PASSWORD (from Secret
+// postgres-credentials); the SQL is passed as $1, never spliced in.
+func psql(ctx context.Context, e *probe.Env, pod, sql string) (string, error) {
+	const script = `PGPASSWORD="$POSTGRES_PASSWORD" exec psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -Atc "$1"`
+	out, errOut, err := e.Exec(ctx, e.Namespace, pod, stsContainer, "sh", "-c", script, "psql", sql)
+	if err != nil {
+		return out, fmt.Errorf("psql in %s: %q: %w: %s", pod, sql, err, strings.TrimSpace(errOut))
+	}
+	return strings.TrimSpace(out), nil
 }

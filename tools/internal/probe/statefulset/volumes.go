@@ -1,4 +1,4 @@
-package probe
+package statefulset
 
 import (
 	"context"
@@ -9,12 +9,14 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 // stsCheckVolumes: each member's claim <template>-<pod> is Bound to a PV
 // of its own, at least 10Gi, from the default StorageClass, and the pod
 // mounts it. Returns member -> PV name.
-func stsCheckVolumes(ctx context.Context, e *Env, r *Result, sts *appsv1.StatefulSet, names []string, when string) (map[string]string, error) {
+func stsCheckVolumes(ctx context.Context, e *probe.Env, r *probe.Result, sts *appsv1.StatefulSet, names []string, when string) (map[string]string, error) {
 	tmpl := sts.Spec.VolumeClaimTemplates[0].Name
 	defaultSC, err := stsDefaultClass(ctx, e)
 	if err != nil {
@@ -40,7 +42,7 @@ func stsCheckVolumes(ctx context.Context, e *Env, r *Result, sts *appsv1.Statefu
 	return pvs, nil
 }
 
-func stsCheckClaim(ctx context.Context, e *Env, claim, defaultSC string) (pv, desc string, err error) {
+func stsCheckClaim(ctx context.Context, e *probe.Env, claim, defaultSC string) (pv, desc string, err error) {
 	pvc, err := e.Client.CoreV1().PersistentVolumeClaims(e.Namespace).Get(ctx, claim, metav1.GetOptions{})
 	if err != nil {
 		return "", "", fmt.Errorf("get PVC %s: %w", claim, err)
@@ -80,7 +82,7 @@ func stsPVNode(pv *corev1.PersistentVolume) string {
 	return ""
 }
 
-func stsCheckMount(ctx context.Context, e *Env, pod, volume, claim string) error {
+func stsCheckMount(ctx context.Context, e *probe.Env, pod, volume, claim string) error {
 	p, err := e.Client.CoreV1().Pods(e.Namespace).Get(ctx, pod, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get pod %s: %w", pod, err)
@@ -93,7 +95,7 @@ func stsCheckMount(ctx context.Context, e *Env, pod, volume, claim string) error
 	return fmt.Errorf("pod %s spec.volumes has no volume %s from PVC %s", pod, volume, claim)
 }
 
-func stsDefaultClass(ctx context.Context, e *Env) (string, error) {
+func stsDefaultClass(ctx context.Context, e *probe.Env) (string, error) {
 	scs, err := e.Client.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return "", fmt.Errorf("list StorageClasses: %w", err)

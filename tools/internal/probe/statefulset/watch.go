@@ -1,15 +1,16 @@
-package probe
+package statefulset
 
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 // stsEvent is one pod event of a watch. Seq is its place in the stream:
@@ -84,13 +85,13 @@ func stsFindMember(events []stsEvent, name string, old types.UID) (stsMember, er
 type stsRecorder struct {
 	mu     sync.Mutex
 	events []stsEvent
-	w      *podWatch
+	w      *probe.PodWatch
 }
 
 // stsRecord watches the pods of selector from resourceVersion rv.
-func (e *Env) stsRecord(ctx context.Context, ns, selector, rv string) (*stsRecorder, error) {
+func stsRecord(ctx context.Context, e *probe.Env, ns, selector, rv string) (*stsRecorder, error) {
 	s := &stsRecorder{}
-	w, err := e.watchPods(ctx, ns, selector, rv, s.add)
+	w, err := e.WatchPods(ctx, ns, selector, rv, s.add)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +103,7 @@ func (s *stsRecorder) add(t watch.EventType, p *corev1.Pod) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.events = append(s.events, stsEvent{Seq: len(s.events), At: time.Now(), Type: t, Name: p.Name,
-		UID: p.UID, Ready: PodReady(p), Deleting: p.DeletionTimestamp != nil})
+		UID: p.UID, Ready: probe.PodReady(p), Deleting: p.DeletionTimestamp != nil})
 }
 
 // Events is a copy of what was seen so far, and the watch's error.
@@ -113,7 +114,7 @@ func (s *stsRecorder) Events() ([]stsEvent, error) {
 }
 
 // Stop ends the watch.
-func (s *stsRecorder) Stop() { _ = s.w.stop() }
+func (s *stsRecorder) Stop() { _ = s.w.Stop() }
 
 // stsAllBack reports whether every name has a new pod that is Ready
 // in its latest event.
@@ -129,17 +130,4 @@ func stsAllBack(events []stsEvent, names []string, old map[string]types.UID) boo
 		}
 	}
 	return true
-}
-
-// h1Psql runs one SQL command in a postgres member over TCP to 127.0.0.1,
-// so password authentication is exercised. The container has the
-// credentials as POSTGRES_USER/POSTGRES_PASSWORD (from Secret
-// postgres-credentials); the SQL is passed as $1, never spliced in.
-func (e *Env) h1Psql(ctx context.Context, pod, sql string) (string, error) {
-	const script = `PGPASSWORD="$POSTGRES_PASSWORD" exec psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -Atc "$1"`
-	out, errOut, err := e.Exec(ctx, e.Namespace, pod, stsContainer, "sh", "-c", script, "psql", sql)
-	if err != nil {
-		return out, fmt.Errorf("psql in %s: %q: %w: %s", pod, sql, err, strings.TrimSpace(errOut))
-	}
-	return strings.TrimSpace(out), nil
 }
