@@ -19,15 +19,15 @@ import (
 )
 
 const (
-	batchDaemonSetName = "node-canary"
-	batchJobName       = "db-migrate"
-	batchCronJobName   = "db-maintenance"
-	// batchMaxWait bounds waiting for a CronJob run that is not due yet.
-	batchMaxWait = 11 * time.Minute
-	// batchControllerLag is how late the CronJob controller may notice a
+	daemonSetName = "node-canary"
+	jobName       = "db-migrate"
+	cronJobName   = "db-maintenance"
+	// maxWait bounds waiting for a CronJob run that is not due yet.
+	maxWait = 11 * time.Minute
+	// controllerLag is how late the CronJob controller may notice a
 	// due time before the probe calls the run missed (it acts within
 	// seconds; startingDeadlineSeconds caps it further).
-	batchControllerLag = 2 * time.Minute
+	controllerLag = 2 * time.Minute
 )
 
 // Probe is this criterion as the catalogue lists it.
@@ -39,18 +39,18 @@ func Probe() probe.Probe {
 // Each check runs even when another fails, so one run reports all three.
 func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	return errors.Join(
-		batchCheckDaemonSet(ctx, e, r),
-		batchCheckJob(ctx, e, r),
-		batchCheckCronJob(ctx, e, r),
+		checkDaemonSet(ctx, e, r),
+		checkJob(ctx, e, r),
+		checkCronJob(ctx, e, r),
 	)
 }
 
-// batchCheckDaemonSet: a Ready node-canary pod on every node whose
+// checkDaemonSet: a Ready node-canary pod on every node whose
 // taints and labels the DaemonSet's pod spec admits, none elsewhere.
-func batchCheckDaemonSet(ctx context.Context, e *probe.Env, r *probe.Result) error {
-	ds, err := e.Client.AppsV1().DaemonSets(e.Namespace).Get(ctx, batchDaemonSetName, metav1.GetOptions{})
+func checkDaemonSet(ctx context.Context, e *probe.Env, r *probe.Result) error {
+	ds, err := e.Client.AppsV1().DaemonSets(e.Namespace).Get(ctx, daemonSetName, metav1.GetOptions{})
 	if err != nil {
-		return fmt.Errorf("get DaemonSet %s: %w", batchDaemonSetName, err)
+		return fmt.Errorf("get DaemonSet %s: %w", daemonSetName, err)
 	}
 	spec := &ds.Spec.Template.Spec
 	if a := spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
@@ -64,16 +64,16 @@ func batchCheckDaemonSet(ctx context.Context, e *probe.Env, r *probe.Result) err
 	for n, why := range skip {
 		r.Figure("canary node "+n, "not expected: %s", why)
 	}
-	pods, err := batchOwnedPods(ctx, e, metav1.FormatLabelSelector(ds.Spec.Selector), ds.UID)
+	pods, err := ownedPods(ctx, e, metav1.FormatLabelSelector(ds.Spec.Selector), ds.UID)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, n := range want {
 		p := pods[n]
-		r.Figure("canary node "+n, "%s", batchDescribeCanary(p))
+		r.Figure("canary node "+n, "%s", describeCanary(p))
 		if p == nil || !probe.Serving(p) {
-			errs = append(errs, fmt.Errorf("DaemonSet %s: node %s has no Ready pod (%s)", ds.Name, n, batchDescribeCanary(p)))
+			errs = append(errs, fmt.Errorf("DaemonSet %s: node %s has no Ready pod (%s)", ds.Name, n, describeCanary(p)))
 		}
 		delete(pods, n)
 	}
@@ -88,7 +88,7 @@ func batchCheckDaemonSet(ctx context.Context, e *probe.Env, r *probe.Result) err
 	return errors.Join(errs...)
 }
 
-func batchDescribeCanary(p *corev1.Pod) string {
+func describeCanary(p *corev1.Pod) string {
 	if p == nil {
 		return "no pod"
 	}
@@ -98,8 +98,8 @@ func batchDescribeCanary(p *corev1.Pod) string {
 	return p.Name + " not Ready: " + probe.DescribePod(p)
 }
 
-// batchOwnedPods maps node -> pod for the pods of selector owned by uid.
-func batchOwnedPods(ctx context.Context, e *probe.Env, selector string, uid types.UID) (map[string]*corev1.Pod, error) {
+// ownedPods maps node -> pod for the pods of selector owned by uid.
+func ownedPods(ctx context.Context, e *probe.Env, selector string, uid types.UID) (map[string]*corev1.Pod, error) {
 	list, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
 		return nil, fmt.Errorf("list pods %s: %w", selector, err)
@@ -114,29 +114,29 @@ func batchOwnedPods(ctx context.Context, e *probe.Env, selector string, uid type
 	return out, nil
 }
 
-// batchCheckJob: db-migrate has condition Complete=True.
-func batchCheckJob(ctx context.Context, e *probe.Env, r *probe.Result) error {
-	j, err := e.Client.BatchV1().Jobs(e.Namespace).Get(ctx, batchJobName, metav1.GetOptions{})
+// checkJob: db-migrate has condition Complete=True.
+func checkJob(ctx context.Context, e *probe.Env, r *probe.Result) error {
+	j, err := e.Client.BatchV1().Jobs(e.Namespace).Get(ctx, jobName, metav1.GetOptions{})
 	if err != nil {
-		return fmt.Errorf("get Job %s: %w", batchJobName, err)
+		return fmt.Errorf("get Job %s: %w", jobName, err)
 	}
-	if h1JobFinished(j) != "Complete" {
+	if jobFinished(j) != "Complete" {
 		return fmt.Errorf("Job %s: no condition Complete=True (conditions %s, active %d, failed %d)%s",
-			j.Name, batchConditions(j), j.Status.Active, j.Status.Failed, batchJobWhy(ctx, e, j))
+			j.Name, jobConditions(j), j.Status.Active, j.Status.Failed, jobWhy(ctx, e, j))
 	}
-	r.Figure("Job "+j.Name, "Complete in %s (start %s, completion %s, %d failed pods)", batchJobDuration(j),
+	r.Figure("Job "+j.Name, "Complete in %s (start %s, completion %s, %d failed pods)", jobDuration(j),
 		j.Status.StartTime.UTC().Format(time.TimeOnly), j.Status.CompletionTime.UTC().Format(time.TimeOnly), j.Status.Failed)
 	return nil
 }
 
-func batchJobDuration(j *batchv1.Job) string {
+func jobDuration(j *batchv1.Job) string {
 	if j.Status.StartTime == nil || j.Status.CompletionTime == nil {
 		return "?"
 	}
 	return j.Status.CompletionTime.Sub(j.Status.StartTime.Time).String()
 }
 
-func batchConditions(j *batchv1.Job) string {
+func jobConditions(j *batchv1.Job) string {
 	var cs []string
 	for _, c := range j.Status.Conditions {
 		cs = append(cs, fmt.Sprintf("%s=%s %s", c.Type, c.Status, c.Reason))
@@ -144,9 +144,9 @@ func batchConditions(j *batchv1.Job) string {
 	return "[" + strings.Join(cs, ", ") + "]"
 }
 
-// batchJobWhy is the last log line of the Job's newest pod: what the
+// jobWhy is the last log line of the Job's newest pod: what the
 // container said when it failed.
-func batchJobWhy(ctx context.Context, e *probe.Env, j *batchv1.Job) string {
+func jobWhy(ctx context.Context, e *probe.Env, j *batchv1.Job) string {
 	pods, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: batchv1.JobNameLabel + "=" + j.Name})
 	if err != nil || len(pods.Items) == 0 {
 		return ""

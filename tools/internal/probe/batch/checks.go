@@ -103,9 +103,9 @@ func cronTimes(s cron.Schedule, since, now time.Time) (latest, next time.Time, d
 	return latest, t, due
 }
 
-// h1JobFinished returns "Complete" or "Failed" once the Job has that
+// jobFinished returns "Complete" or "Failed" once the Job has that
 // condition True, else "".
-func h1JobFinished(j *batchv1.Job) string {
+func jobFinished(j *batchv1.Job) string {
 	for _, c := range j.Status.Conditions {
 		if c.Status == corev1.ConditionTrue && (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) {
 			return string(c.Type)
@@ -131,7 +131,7 @@ func cronScheduledAt(j *batchv1.Job) (time.Time, error) {
 // historyCounts counts the finished Jobs a CronJob keeps.
 func historyCounts(jobs []batchv1.Job) (succeeded, failed, active int) {
 	for i := range jobs {
-		switch h1JobFinished(&jobs[i]) {
+		switch jobFinished(&jobs[i]) {
 		case "Complete":
 			succeeded++
 		case "Failed":

@@ -105,15 +105,15 @@ func canaryPod(name, nodeName string, uid types.UID, ready bool) *corev1.Pod {
 	}
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", Labels: map[string]string{"app": "canary"},
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: batchDaemonSetName, UID: uid, Controller: ptr.To(true)}}},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "DaemonSet", Name: daemonSetName, UID: uid, Controller: ptr.To(true)}}},
 		Spec:   corev1.PodSpec{NodeName: nodeName},
 		Status: corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}},
 	}
 }
 
-func TestBatchCheckDaemonSet(t *testing.T) {
+func TestCheckDaemonSet(t *testing.T) {
 	ds := &appsv1.DaemonSet{
-		ObjectMeta: metav1.ObjectMeta{Name: batchDaemonSetName, Namespace: "ns", UID: "ds1"},
+		ObjectMeta: metav1.ObjectMeta{Name: daemonSetName, Namespace: "ns", UID: "ds1"},
 		Spec:       appsv1.DaemonSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "canary"}}},
 		Status:     appsv1.DaemonSetStatus{DesiredNumberScheduled: 3, NumberReady: 2},
 	}
@@ -121,7 +121,7 @@ func TestBatchCheckDaemonSet(t *testing.T) {
 		canaryPod("c1", "cordoned", "ds1", true), canaryPod("c2", "plain", "ds1", true),
 		canaryPod("c3", "soft", "ds1", false), canaryPod("stray", "cp", "other-owner", true))
 	e := &probe.Env{Client: c, Namespace: "ns"}
-	err := batchCheckDaemonSet(context.Background(), e, &probe.Result{})
+	err := checkDaemonSet(context.Background(), e, &probe.Result{})
 	if err == nil || !strings.Contains(err.Error(), "node soft has no Ready pod (c3 not Ready") {
 		t.Fatalf("err = %v", err)
 	}
@@ -133,15 +133,15 @@ func TestBatchCheckDaemonSet(t *testing.T) {
 func cronJobRun(name string, owner types.UID, scheduled string, cond batchv1.JobConditionType) *batchv1.Job {
 	j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns",
 		Annotations:     map[string]string{batchv1.CronJobScheduledTimestampAnnotation: scheduled},
-		OwnerReferences: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "CronJob", Name: batchCronJobName, UID: owner, Controller: ptr.To(true)}}}}
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "CronJob", Name: cronJobName, UID: owner, Controller: ptr.To(true)}}}}
 	if cond != "" {
 		j.Status.Conditions = []batchv1.JobCondition{{Type: cond, Status: corev1.ConditionTrue}}
 	}
 	return j
 }
 
-func TestBatchCheckHistory(t *testing.T) {
-	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: batchCronJobName, Namespace: "ns", UID: "cj1"},
+func TestCheckHistory(t *testing.T) {
+	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: cronJobName, Namespace: "ns", UID: "cj1"},
 		Spec: batchv1.CronJobSpec{SuccessfulJobsHistoryLimit: ptr.To(int32(2)), FailedJobsHistoryLimit: ptr.To(int32(1))}}
 	objs := []batchv1.Job{
 		*cronJobRun("r1", "cj1", "2026-11-27T16:30:00Z", batchv1.JobComplete),
@@ -151,24 +151,24 @@ func TestBatchCheckHistory(t *testing.T) {
 	}
 	c := fake.NewClientset(cj, &objs[0], &objs[1], &objs[2], &objs[3])
 	e := &probe.Env{Client: c, Namespace: "ns"}
-	batchPruneWait = time.Millisecond
+	pruneWait = time.Millisecond
 	r := &probe.Result{}
 	first := utc("2026-11-27T16:20:00Z")
-	if err := batchCheckHistory(context.Background(), e, r, batchCronJobName, 4, first); err != nil {
+	if err := checkHistory(context.Background(), e, r, cronJobName, 4, first); err != nil {
 		t.Fatal(err)
 	}
 	if v := r.Figures[0].Value; !strings.Contains(v, "2 successful kept (limit 2), 1 failed (limit 1)") || !strings.Contains(v, "first run's Job (16:20:00) was pruned") {
 		t.Errorf("figure = %s", v)
 	}
 	r = &probe.Result{}
-	if err := batchCheckHistory(context.Background(), e, r, batchCronJobName, 2, first); err != nil || !strings.Contains(r.Figures[0].Value, "too few runs") {
+	if err := checkHistory(context.Background(), e, r, cronJobName, 2, first); err != nil || !strings.Contains(r.Figures[0].Value, "too few runs") {
 		t.Errorf("young CronJob: err %v, figure %s", err, r.Figures[0].Value)
 	}
 	extra := cronJobRun("r0", "cj1", "2026-11-27T16:20:00Z", batchv1.JobComplete)
 	if _, err := c.BatchV1().Jobs("ns").Create(context.Background(), extra, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := batchCheckHistory(context.Background(), e, &probe.Result{}, batchCronJobName, 4, first); err == nil {
+	if err := checkHistory(context.Background(), e, &probe.Result{}, cronJobName, 4, first); err == nil {
 		t.Error("3 successful Jobs kept under a limit of 2 accepted")
 	}
 }
@@ -186,14 +186,14 @@ func TestCronNth(t *testing.T) {
 	}
 }
 
-func TestBatchWaitJobFor(t *testing.T) {
-	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: batchCronJobName, Namespace: "ns", UID: "cj1"}}
+func TestWaitJobFor(t *testing.T) {
+	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: cronJobName, Namespace: "ns", UID: "cj1"}}
 	c := fake.NewClientset(cronJobRun("r1", "cj1", "2026-11-27T16:30:00Z", batchv1.JobComplete))
-	j, err := batchWaitJobFor(context.Background(), c, "ns", cj, utc("2026-11-27T16:30:00Z"), 0)
+	j, err := waitJobFor(context.Background(), c, "ns", cj, utc("2026-11-27T16:30:00Z"), 0)
 	if err != nil || j.Name != "r1" {
 		t.Fatalf("job %v, err %v", j, err)
 	}
-	_, err = batchWaitJobFor(context.Background(), c, "ns", cj, utc("2026-11-27T16:40:00Z"), 0)
+	_, err = waitJobFor(context.Background(), c, "ns", cj, utc("2026-11-27T16:40:00Z"), 0)
 	if err == nil || !strings.Contains(err.Error(), "r1@16:30:00") {
 		t.Errorf("err = %v", err)
 	}

@@ -8,7 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-func h2Node(labels map[string]string, ready corev1.ConditionStatus, unschedulable bool, taints ...corev1.Taint) *corev1.Node {
+func testNode(labels map[string]string, ready corev1.ConditionStatus, unschedulable bool, taints ...corev1.Taint) *corev1.Node {
 	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: labels}, Spec: corev1.NodeSpec{Unschedulable: unschedulable, Taints: taints}}
 	if ready != "" {
 		n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: ready, Reason: "KubeletNotReady", Message: "PLEG is not healthy"}}
@@ -28,17 +28,17 @@ func TestClassifyNode(t *testing.T) {
 		worker, ready, schedulable bool
 		why                        string
 	}{
-		{"ready worker", h2Node(worker, corev1.ConditionTrue, false), true, true, true, ""},
-		{"no labels is a worker", h2Node(nil, corev1.ConditionTrue, false), true, true, true, ""},
-		{"control plane", h2Node(cp, corev1.ConditionTrue, false, corev1.Taint{Key: ControlPlaneLabel, Effect: corev1.TaintEffectNoSchedule}), false, true, false, "taint node-role.kubernetes.io/control-plane:NoSchedule"},
-		{"untainted control plane is still no worker", h2Node(cp, corev1.ConditionTrue, false), false, true, true, ""},
-		{"cordoned", h2Node(worker, corev1.ConditionTrue, true), true, true, false, "cordoned"},
-		{"NoSchedule taint", h2Node(worker, corev1.ConditionTrue, false, taint(corev1.TaintEffectNoSchedule)), true, true, false, "taint k=v:NoSchedule"},
-		{"NoExecute taint", h2Node(worker, corev1.ConditionTrue, false, taint(corev1.TaintEffectNoExecute)), true, true, false, "taint k=v:NoExecute"},
-		{"PreferNoSchedule only discourages", h2Node(worker, corev1.ConditionTrue, false, taint(corev1.TaintEffectPreferNoSchedule)), true, true, true, ""},
-		{"not ready", h2Node(worker, corev1.ConditionFalse, false), true, false, true, "Ready=False KubeletNotReady: PLEG is not healthy"},
-		{"unknown", h2Node(worker, corev1.ConditionUnknown, false), true, false, true, "Ready=Unknown"},
-		{"no Ready condition", h2Node(worker, "", false), true, false, true, "no Ready condition"},
+		{"ready worker", testNode(worker, corev1.ConditionTrue, false), true, true, true, ""},
+		{"no labels is a worker", testNode(nil, corev1.ConditionTrue, false), true, true, true, ""},
+		{"control plane", testNode(cp, corev1.ConditionTrue, false, corev1.Taint{Key: ControlPlaneLabel, Effect: corev1.TaintEffectNoSchedule}), false, true, false, "taint node-role.kubernetes.io/control-plane:NoSchedule"},
+		{"untainted control plane is still no worker", testNode(cp, corev1.ConditionTrue, false), false, true, true, ""},
+		{"cordoned", testNode(worker, corev1.ConditionTrue, true), true, true, false, "cordoned"},
+		{"NoSchedule taint", testNode(worker, corev1.ConditionTrue, false, taint(corev1.TaintEffectNoSchedule)), true, true, false, "taint k=v:NoSchedule"},
+		{"NoExecute taint", testNode(worker, corev1.ConditionTrue, false, taint(corev1.TaintEffectNoExecute)), true, true, false, "taint k=v:NoExecute"},
+		{"PreferNoSchedule only discourages", testNode(worker, corev1.ConditionTrue, false, taint(corev1.TaintEffectPreferNoSchedule)), true, true, true, ""},
+		{"not ready", testNode(worker, corev1.ConditionFalse, false), true, false, true, "Ready=False KubeletNotReady: PLEG is not healthy"},
+		{"unknown", testNode(worker, corev1.ConditionUnknown, false), true, false, true, "Ready=Unknown"},
+		{"no Ready condition", testNode(worker, "", false), true, false, true, "no Ready condition"},
 	}
 	for _, c := range cases {
 		s := classifyNode(c.n)
@@ -55,7 +55,7 @@ func TestClassifyNode(t *testing.T) {
 }
 
 func TestNodeState(t *testing.T) {
-	s := classifyNode(h2Node(nil, corev1.ConditionFalse, true))
+	s := classifyNode(testNode(nil, corev1.ConditionFalse, true))
 	if got := s.state(); !strings.HasPrefix(got, "NotReady, unschedulable (Ready=False") || !strings.Contains(got, "cordoned") {
 		t.Errorf("state %q", got)
 	}

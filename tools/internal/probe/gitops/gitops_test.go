@@ -14,20 +14,20 @@ import (
 )
 
 const (
-	h2ShaOld = "409fc9d3e62ad958e24feb919acf76f08a91e7c8"
-	h2ShaNew = "d558576602d0802e7488e4bb494cfc538a32d197"
+	shaOld = "409fc9d3e62ad958e24feb919acf76f08a91e7c8"
+	shaNew = "d558576602d0802e7488e4bb494cfc538a32d197"
 )
 
 func TestParseLsRemote(t *testing.T) {
 	ref := "refs/heads/main"
-	got, err := parseLsRemote(h2ShaNew+"\t"+ref+"\n", ref)
-	if err != nil || got != h2ShaNew {
-		t.Fatalf("got %q, %v; want %s", got, err, h2ShaNew)
+	got, err := parseLsRemote(shaNew+"\t"+ref+"\n", ref)
+	if err != nil || got != shaNew {
+		t.Fatalf("got %q, %v; want %s", got, err, shaNew)
 	}
 	for name, out := range map[string]string{
 		"empty":     "",
-		"other ref": h2ShaNew + "\trefs/heads/mainline\n",
-		"twice":     h2ShaNew + "\t" + ref + "\n" + h2ShaOld + "\t" + ref + "\n",
+		"other ref": shaNew + "\trefs/heads/mainline\n",
+		"twice":     shaNew + "\t" + ref + "\n" + shaOld + "\t" + ref + "\n",
 		"not a sha": "deadbeef\t" + ref + "\n",
 	} {
 		if got, err := parseLsRemote(out, ref); err == nil {
@@ -37,14 +37,14 @@ func TestParseLsRemote(t *testing.T) {
 }
 
 func TestRevisionSHA(t *testing.T) {
-	for in, want := range map[string]string{"main@sha1:" + h2ShaNew: h2ShaNew, h2ShaNew: h2ShaNew, "": ""} {
+	for in, want := range map[string]string{"main@sha1:" + shaNew: shaNew, shaNew: shaNew, "": ""} {
 		if got := revisionSHA(in); got != want {
 			t.Errorf("revisionSHA(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
 
-func h2FluxObj(kind, name string, status map[string]any, spec map[string]any) unstructured.Unstructured {
+func fluxObject(kind, name string, status map[string]any, spec map[string]any) unstructured.Unstructured {
 	u := unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "x/v1", "kind": kind,
 		"metadata": map[string]any{"name": name, "namespace": "flux-system", "generation": int64(1)},
@@ -53,31 +53,31 @@ func h2FluxObj(kind, name string, status map[string]any, spec map[string]any) un
 	return u
 }
 
-func h2Ready(status, msg string) []any {
+func readyConditions(status, msg string) []any {
 	return []any{map[string]any{"type": "Ready", "status": status, "reason": "R", "message": msg,
 		"lastTransitionTime": "2026-01-01T00:00:00Z"}}
 }
 
-func h2GitRepo(sha string) *unstructured.Unstructured {
-	u := h2FluxObj("GitRepository", "flux-system", map[string]any{
+func gitRepository(sha string) *unstructured.Unstructured {
+	u := fluxObject("GitRepository", "flux-system", map[string]any{
 		"observedGeneration": int64(1),
-		"artifact":           map[string]any{"revision": "main@sha1:" + sha}, "conditions": h2Ready("True", "stored"),
+		"artifact":           map[string]any{"revision": "main@sha1:" + sha}, "conditions": readyConditions("True", "stored"),
 	}, map[string]any{})
 	return &u
 }
 
-func h2Kust(name, source, applied, readyStatus string) unstructured.Unstructured {
-	return h2FluxObj("Kustomization", name, map[string]any{
+func kustomization(name, source, applied, readyStatus string) unstructured.Unstructured {
+	return fluxObject("Kustomization", name, map[string]any{
 		"observedGeneration":  int64(1),
 		"lastAppliedRevision": "main@sha1:" + applied,
-		"conditions":          h2Ready(readyStatus, "Applied revision: main@sha1:"+applied),
+		"conditions":          readyConditions(readyStatus, "Applied revision: main@sha1:"+applied),
 		"history": []any{map[string]any{"firstReconciled": "2026-01-01T00:00:05Z",
 			"metadata": map[string]any{"revision": "main@sha1:" + applied}}},
 	}, map[string]any{"sourceRef": map[string]any{"kind": "GitRepository", "name": source}})
 }
 
-func h2State(repo *unstructured.Unstructured, ks ...unstructured.Unstructured) fluxState {
-	return newFluxState(repo, ks, h2ShaNew)
+func stateAtHead(repo *unstructured.Unstructured, ks ...unstructured.Unstructured) fluxState {
+	return newFluxState(repo, ks, shaNew)
 }
 
 func TestGitOpsVerdict(t *testing.T) {
@@ -86,15 +86,15 @@ func TestGitOpsVerdict(t *testing.T) {
 		st      fluxState
 		wantErr string
 	}{
-		{"all at head", h2State(h2GitRepo(h2ShaNew), h2Kust("apps", "flux-system", h2ShaNew, "True"), h2Kust("infra", "flux-system", h2ShaNew, "True")), ""},
-		{"one behind", h2State(h2GitRepo(h2ShaNew), h2Kust("apps", "flux-system", h2ShaOld, "True"), h2Kust("infra", "flux-system", h2ShaNew, "True")), "flux-system/apps: applied main@sha1:" + h2ShaOld},
-		{"not ready", h2State(h2GitRepo(h2ShaNew), h2Kust("apps", "flux-system", h2ShaNew, "False")), "Ready=False"},
-		{"source behind", h2State(h2GitRepo(h2ShaOld), h2Kust("apps", "flux-system", h2ShaNew, "True")), "GitRepository flux-system/flux-system has main@sha1:" + h2ShaOld},
-		{"other source", h2State(h2GitRepo(h2ShaNew), h2Kust("apps", "flux-system", h2ShaNew, "True"), h2Kust("side", "elsewhere", h2ShaOld, "True")), "flux-system/side does not sync from"},
-		{"none", h2State(h2GitRepo(h2ShaNew)), "no Kustomization syncs"},
+		{"all at head", stateAtHead(gitRepository(shaNew), kustomization("apps", "flux-system", shaNew, "True"), kustomization("infra", "flux-system", shaNew, "True")), ""},
+		{"one behind", stateAtHead(gitRepository(shaNew), kustomization("apps", "flux-system", shaOld, "True"), kustomization("infra", "flux-system", shaNew, "True")), "flux-system/apps: applied main@sha1:" + shaOld},
+		{"not ready", stateAtHead(gitRepository(shaNew), kustomization("apps", "flux-system", shaNew, "False")), "Ready=False"},
+		{"source behind", stateAtHead(gitRepository(shaOld), kustomization("apps", "flux-system", shaNew, "True")), "GitRepository flux-system/flux-system has main@sha1:" + shaOld},
+		{"other source", stateAtHead(gitRepository(shaNew), kustomization("apps", "flux-system", shaNew, "True"), kustomization("side", "elsewhere", shaOld, "True")), "flux-system/side does not sync from"},
+		{"none", stateAtHead(gitRepository(shaNew)), "no Kustomization syncs"},
 	}
 	for _, c := range cases {
-		err := c.st.verdict(h2ShaNew)
+		err := c.st.verdict(shaNew)
 		switch {
 		case c.wantErr == "" && err != nil:
 			t.Errorf("%s: %v", c.name, err)
@@ -105,7 +105,7 @@ func TestGitOpsVerdict(t *testing.T) {
 }
 
 func TestAppliedAt(t *testing.T) {
-	k := h2Kust("apps", "flux-system", h2ShaNew, "True")
+	k := kustomization("apps", "flux-system", shaNew, "True")
 	if at, from := appliedAt(&k); from != "history.firstReconciled" || !at.Equal(time.Date(2026, 1, 1, 0, 0, 5, 0, time.UTC)) {
 		t.Errorf("with history: %v from %q", at, from)
 	}

@@ -6,21 +6,21 @@ import (
 	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
-func TestNpJudgeIngress(t *testing.T) {
+func TestJudgeIngress(t *testing.T) {
 	body := `{"message":"hi","pod":"web-app-1"}`
-	if err := npJudgeIngress("frontend", "u", probe.Attempt{Kind: probe.ReachOK, Body: body}); err != nil {
+	if err := judgeIngress("frontend", "u", probe.Attempt{Kind: probe.ReachOK, Body: body}); err != nil {
 		t.Error(err)
 	}
-	if npJudgeIngress("frontend", "u", probe.Attempt{Kind: probe.ReachOK, Body: "not the app"}) == nil {
+	if judgeIngress("frontend", "u", probe.Attempt{Kind: probe.ReachOK, Body: "not the app"}) == nil {
 		t.Error("frontend accepted an answer that is not web-app's")
 	}
 	for _, k := range []string{probe.ReachTimeout, probe.ReachRefused} {
-		if err := npJudgeIngress("hacker", "u", probe.Attempt{Kind: k}); err != nil {
+		if err := judgeIngress("hacker", "u", probe.Attempt{Kind: k}); err != nil {
 			t.Errorf("hacker %s: %v", k, err)
 		}
 	}
 	for _, k := range []string{probe.ReachOK, probe.ReachDNSFailure, probe.ReachError} {
-		if npJudgeIngress("hacker", "u", probe.Attempt{Kind: k}) == nil {
+		if judgeIngress("hacker", "u", probe.Attempt{Kind: k}) == nil {
 			t.Errorf("hacker %s accepted as blocked", k)
 		}
 	}

@@ -59,9 +59,9 @@ func TestTokenConfigCarriesNoAdminCredential(t *testing.T) {
 	}
 }
 
-// h2PolicyReactor answers SubjectAccessReviews with allow(attrs) and keeps
+// policyReactor answers SubjectAccessReviews with allow(attrs) and keeps
 // the reviews it saw.
-func h2PolicyReactor(seen *[]authorizationv1.SubjectAccessReviewSpec, allow func(a authorizationv1.ResourceAttributes) bool) k8stesting.ReactionFunc {
+func policyReactor(seen *[]authorizationv1.SubjectAccessReviewSpec, allow func(a authorizationv1.ResourceAttributes) bool) k8stesting.ReactionFunc {
 	return func(action k8stesting.Action) (bool, runtime.Object, error) {
 		sar := action.(k8stesting.CreateAction).GetObject().(*authorizationv1.SubjectAccessReview)
 		*seen = append(*seen, sar.Spec)
@@ -71,8 +71,8 @@ func h2PolicyReactor(seen *[]authorizationv1.SubjectAccessReviewSpec, allow func
 	}
 }
 
-// h2LeastPrivilege is base/web-app/rbac.yaml's Role in namespace ns.
-func h2LeastPrivilege(ns string) func(a authorizationv1.ResourceAttributes) bool {
+// leastPrivilege is base/web-app/rbac.yaml's Role in namespace ns.
+func leastPrivilege(ns string) func(a authorizationv1.ResourceAttributes) bool {
 	return func(a authorizationv1.ResourceAttributes) bool {
 		if a.Namespace != ns || a.Group != "coordination.k8s.io" || a.Resource != "leases" {
 			return false
@@ -88,7 +88,7 @@ func TestAccessReviews(t *testing.T) {
 		allow   func(a authorizationv1.ResourceAttributes) bool
 		wantErr []string
 	}{
-		{"least privilege", h2LeastPrivilege(ns), nil},
+		{"least privilege", leastPrivilege(ns), nil},
 		{"everything allowed", func(authorizationv1.ResourceAttributes) bool { return true },
 			[]string{"list secrets in parallel-poc: allowed, want denied", "get pods in kube-system: allowed, want denied"}},
 		{"nothing allowed (broken binding)", func(authorizationv1.ResourceAttributes) bool { return false },
@@ -101,7 +101,7 @@ func TestAccessReviews(t *testing.T) {
 	for _, c := range cases {
 		var seen []authorizationv1.SubjectAccessReviewSpec
 		cs := fake.NewClientset()
-		cs.PrependReactor("create", "subjectaccessreviews", h2PolicyReactor(&seen, c.allow))
+		cs.PrependReactor("create", "subjectaccessreviews", policyReactor(&seen, c.allow))
 		r := &probe.Result{}
 		err := checkAccessReviews(context.Background(), cs, ns, "web-app", accessChecks(ns), r)
 		if len(c.wantErr) == 0 && err != nil {

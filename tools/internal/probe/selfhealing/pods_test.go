@@ -26,7 +26,7 @@ func TestFindPID(t *testing.T) {
 	}
 }
 
-func h2Pod(name string, ready bool, deleting bool, rs string, restarts int32) corev1.Pod {
+func testPod(name string, ready bool, deleting bool, rs string, restarts int32) corev1.Pod {
 	p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	status := corev1.ConditionFalse
 	if ready {
@@ -44,15 +44,15 @@ func h2Pod(name string, ready bool, deleting bool, rs string, restarts int32) co
 }
 
 func TestSelfHealingPodHelpers(t *testing.T) {
-	pods := []corev1.Pod{h2Pod("c", true, false, "rs", 0), h2Pod("a", true, false, "rs", 0), h2Pod("b", false, false, "rs", 0), h2Pod("d", true, true, "rs", 0)}
+	pods := []corev1.Pod{testPod("c", true, false, "rs", 0), testPod("a", true, false, "rs", 0), testPod("b", false, false, "rs", 0), testPod("d", true, true, "rs", 0)}
 	if got := servingPods(pods); !slices.Equal(got, []string{"a", "c"}) {
 		t.Errorf("servingPods = %v, want [a c]", got)
 	}
-	p := h2Pod("x", true, false, "web-app-123", 2)
+	p := testPod("x", true, false, "web-app-123", 2)
 	if got := ownerReplicaSet(&p); got != "web-app-123" {
 		t.Errorf("ownerReplicaSet = %q", got)
 	}
-	if bare := h2Pod("y", true, false, "", 0); ownerReplicaSet(&bare) != "" {
+	if bare := testPod("y", true, false, "", 0); ownerReplicaSet(&bare) != "" {
 		t.Error("a pod without owner has a ReplicaSet")
 	}
 	if restartCount(&p, "web") != 2 || restartCount(&p, "other") != -1 || restartCount(nil, "web") != -1 {

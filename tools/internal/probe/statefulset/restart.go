@@ -16,41 +16,41 @@ import (
 	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
-// stsRestart deletes all members at once and proves from one pod watch
+// restartAll deletes all members at once and proves from one pod watch
 // that the controller recreated them in order, each after the previous
 // was Ready. web-app's readiness follows the database, so its serving
 // pods are watched too and it must be back before the probe moves on.
-func stsRestart(ctx context.Context, e *probe.Env, r *probe.Result, names []string) error {
-	list, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: stsSelector})
+func restartAll(ctx context.Context, e *probe.Env, r *probe.Result, names []string) error {
+	list, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: memberSelector})
 	if err != nil {
-		return fmt.Errorf("list pods %s: %w", stsSelector, err)
+		return fmt.Errorf("list pods %s: %w", memberSelector, err)
 	}
 	old := map[string]types.UID{}
 	for _, p := range list.Items {
 		old[p.Name] = p.UID
 	}
-	app, err := stsWatchApp(ctx, e, r)
+	app, err := watchApp(ctx, e, r)
 	if err != nil {
 		return err
 	}
-	rec, err := stsRecord(ctx, e, e.Namespace, stsSelector, list.ResourceVersion)
+	rec, err := recordPods(ctx, e, e.Namespace, memberSelector, list.ResourceVersion)
 	if err != nil {
 		_, _, _ = app.rw.Stop()
 		return err
 	}
 	defer rec.Stop()
 	start := time.Now()
-	if err := stsDeleteAll(ctx, e, r, names, old); err != nil {
+	if err := deleteAll(ctx, e, r, names, old); err != nil {
 		return err
 	}
-	events, err := stsWaitBack(ctx, rec, names, old)
+	events, err := waitBack(ctx, rec, names, old)
 	if err == nil {
-		err = stsReportOrder(r, events, names, old, start)
+		err = reportOrder(r, events, names, old, start)
 	}
 	return errors.Join(err, app.finish(ctx, e, r))
 }
 
-func stsDeleteAll(ctx context.Context, e *probe.Env, r *probe.Result, names []string, old map[string]types.UID) error {
+func deleteAll(ctx context.Context, e *probe.Env, r *probe.Result, names []string, old map[string]types.UID) error {
 	for _, n := range names {
 		uid := old[n]
 		if uid == "" {
@@ -65,40 +65,40 @@ func stsDeleteAll(ctx context.Context, e *probe.Env, r *probe.Result, names []st
 	return nil
 }
 
-func stsWaitBack(ctx context.Context, rec *stsRecorder, names []string, old map[string]types.UID) ([]stsEvent, error) {
-	var events []stsEvent
+func waitBack(ctx context.Context, rec *recorder, names []string, old map[string]types.UID) ([]podEvent, error) {
+	var events []podEvent
 	var werr error
-	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, stsRestartTimeout, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, restartTimeout, true, func(context.Context) (bool, error) {
 		events, werr = rec.Events()
-		return werr != nil || stsAllBack(events, names, old), nil
+		return werr != nil || allBack(events, names, old), nil
 	})
 	if werr != nil {
 		return events, werr
 	}
 	if err != nil {
-		return events, fmt.Errorf("members not all recreated and Ready within %s; the watch saw: %s", stsRestartTimeout, stsDescribe(events, time.Time{}))
+		return events, fmt.Errorf("members not all recreated and Ready within %s; the watch saw: %s", restartTimeout, describeEvents(events, time.Time{}))
 	}
 	return events, nil
 }
 
-// stsReportOrder records creation and readiness of every member and
+// reportOrder records creation and readiness of every member and
 // fails when the order does not hold.
-func stsReportOrder(r *probe.Result, events []stsEvent, names []string, old map[string]types.UID, start time.Time) error {
-	members, err := stsOrder(events, names, old)
+func reportOrder(r *probe.Result, events []podEvent, names []string, old map[string]types.UID, start time.Time) error {
+	members, err := orderedReady(events, names, old)
 	for _, m := range members {
 		r.Figure("recreated "+m.Name, "created +%.1fs (watch event #%d), Ready +%.1fs (#%d)",
 			m.Created.Sub(start).Seconds(), m.CreatedSeq, m.Ready.Sub(start).Seconds(), m.ReadySeq)
 	}
 	if err != nil {
-		return fmt.Errorf("%w; the watch saw: %s", err, stsDescribe(events, start))
+		return fmt.Errorf("%w; the watch saw: %s", err, describeEvents(events, start))
 	}
 	r.Figure(names[0]+" Ready again after deletion", "%.1fs", members[0].Ready.Sub(start).Seconds())
 	r.Figure("all members Ready again after deletion", "%.1fs", members[len(members)-1].Ready.Sub(start).Seconds())
 	return nil
 }
 
-// stsDescribe is the watch's event sequence in one line.
-func stsDescribe(events []stsEvent, start time.Time) string {
+// describeEvents is the watch's event sequence in one line.
+func describeEvents(events []podEvent, start time.Time) string {
 	parts := make([]string, 0, len(events))
 	for _, ev := range events {
 		state := "not ready"
@@ -117,17 +117,17 @@ func stsDescribe(events []stsEvent, start time.Time) string {
 	return strings.Join(parts, "; ")
 }
 
-// stsAppWatch follows web-app's serving pods during the restart and
+// appWatch follows web-app's serving pods during the restart and
 // measures how long none served.
-type stsAppWatch struct {
+type appWatch struct {
 	rw       *probe.ReadyWatch
 	mu       sync.Mutex
 	zeroFrom time.Time
 	zeroFor  time.Duration
 }
 
-func stsWatchApp(ctx context.Context, e *probe.Env, r *probe.Result) (*stsAppWatch, error) {
-	a := &stsAppWatch{}
+func watchApp(ctx context.Context, e *probe.Env, r *probe.Result) (*appWatch, error) {
+	a := &appWatch{}
 	rw, err := e.WatchReady(ctx, e.Namespace, "app=web", func(n int, pod, change string) {
 		a.mu.Lock()
 		defer a.mu.Unlock()
@@ -149,7 +149,7 @@ func stsWatchApp(ctx context.Context, e *probe.Env, r *probe.Result) (*stsAppWat
 
 // finish waits for web-app to be fully available again and records how
 // long it had no serving pod.
-func (a *stsAppWatch) finish(ctx context.Context, e *probe.Env, r *probe.Result) error {
+func (a *appWatch) finish(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	d, err := e.WaitDeploymentAvailable(ctx, e.Namespace, "web-app", 3*time.Minute)
 	if err == nil {
 		want := int(ptr.Deref(d.Spec.Replicas, 1))

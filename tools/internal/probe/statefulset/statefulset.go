@@ -20,18 +20,18 @@ import (
 )
 
 const (
-	stsName      = "postgres-cluster"
-	stsService   = "postgres-headless"
-	stsContainer = "postgres"
-	stsSelector  = "app=postgres"
-	stsTable     = "probe_persistence"
-	// stsRestartTimeout bounds the ordered recreation of all members:
+	setName         = "postgres-cluster"
+	headlessService = "postgres-headless"
+	dbContainer     = "postgres"
+	memberSelector  = "app=postgres"
+	rowTable        = "probe_persistence"
+	// restartTimeout bounds the ordered recreation of all members:
 	// up to 30 s graceful shutdown each, then start-up one after another.
-	stsRestartTimeout = 6 * time.Minute
+	restartTimeout = 6 * time.Minute
 )
 
-// stsWantSize is the volume every member must have.
-var stsWantSize = resource.MustParse("10Gi")
+// wantSize is the volume every member must have.
+var wantSize = resource.MustParse("10Gi")
 
 // Probe is this criterion as the catalogue lists it.
 func Probe() probe.Probe {
@@ -42,15 +42,15 @@ func Probe() probe.Probe {
 // volumes, stable DNS names, SQL on every member, then deletes all three
 // members at once and watches them come back in order with their data.
 func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
-	sts, err := e.Client.AppsV1().StatefulSets(e.Namespace).Get(ctx, stsName, metav1.GetOptions{})
+	sts, err := e.Client.AppsV1().StatefulSets(e.Namespace).Get(ctx, setName, metav1.GetOptions{})
 	if err != nil {
-		return fmt.Errorf("get StatefulSet %s: %w", stsName, err)
+		return fmt.Errorf("get StatefulSet %s: %w", setName, err)
 	}
-	names, err := stsCheckSpec(sts, r)
+	names, err := checkSpec(sts, r)
 	if err != nil {
 		return err
 	}
-	before, err := stsCheckVolumes(ctx, e, r, sts, names, "")
+	before, err := checkVolumes(ctx, e, r, sts, names, "")
 	if err != nil {
 		return err
 	}
@@ -58,23 +58,23 @@ func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	if err != nil {
 		return err
 	}
-	if err := stsCheckDNSAndSQL(ctx, e, r, client.Name, names, ""); err != nil {
+	if err := checkDNSAndSQL(ctx, e, r, client.Name, names, ""); err != nil {
 		return err
 	}
-	token, err := stsWriteRow(ctx, e, r, names[0])
+	token, err := writeRow(ctx, e, r, names[0])
 	if err != nil {
 		return err
 	}
-	if err := stsRestart(ctx, e, r, names); err != nil {
+	if err := restartAll(ctx, e, r, names); err != nil {
 		return err
 	}
-	return stsAfterRestart(ctx, e, r, sts, names, before, client.Name, token)
+	return afterRestart(ctx, e, r, sts, names, before, client.Name, token)
 }
 
-// stsAfterRestart repeats the identity checks on the new pods: same
+// afterRestart repeats the identity checks on the new pods: same
 // volumes, names resolving to the new IPs, SQL, and the row still there.
-func stsAfterRestart(ctx context.Context, e *probe.Env, r *probe.Result, sts *appsv1.StatefulSet, names []string, before map[string]string, client, token string) error {
-	after, err := stsCheckVolumes(ctx, e, r, sts, names, " after restart")
+func afterRestart(ctx context.Context, e *probe.Env, r *probe.Result, sts *appsv1.StatefulSet, names []string, before map[string]string, client, token string) error {
+	after, err := checkVolumes(ctx, e, r, sts, names, " after restart")
 	if err != nil {
 		return err
 	}
@@ -83,40 +83,40 @@ func stsAfterRestart(ctx context.Context, e *probe.Env, r *probe.Result, sts *ap
 			return fmt.Errorf("%s came back on volume %s, not its own %s", n, after[n], before[n])
 		}
 	}
-	if err := stsCheckDNSAndSQL(ctx, e, r, client, names, " after restart"); err != nil {
+	if err := checkDNSAndSQL(ctx, e, r, client, names, " after restart"); err != nil {
 		return err
 	}
-	return stsReadRow(ctx, e, r, names[0], token)
+	return readRow(ctx, e, r, names[0], token)
 }
 
-// stsCheckSpec reads what the probe relies on from the live object.
-func stsCheckSpec(sts *appsv1.StatefulSet, r *probe.Result) ([]string, error) {
+// checkSpec reads what the probe relies on from the live object.
+func checkSpec(sts *appsv1.StatefulSet, r *probe.Result) ([]string, error) {
 	if sts.Spec.PodManagementPolicy != appsv1.OrderedReadyPodManagement {
-		return nil, fmt.Errorf("StatefulSet %s spec.podManagementPolicy is %q: creation order is only guaranteed with OrderedReady", stsName, sts.Spec.PodManagementPolicy)
+		return nil, fmt.Errorf("StatefulSet %s spec.podManagementPolicy is %q: creation order is only guaranteed with OrderedReady", setName, sts.Spec.PodManagementPolicy)
 	}
-	if sts.Spec.ServiceName != stsService {
-		return nil, fmt.Errorf("StatefulSet %s spec.serviceName is %q, want %s", stsName, sts.Spec.ServiceName, stsService)
+	if sts.Spec.ServiceName != headlessService {
+		return nil, fmt.Errorf("StatefulSet %s spec.serviceName is %q, want %s", setName, sts.Spec.ServiceName, headlessService)
 	}
 	n := int(ptr.Deref(sts.Spec.Replicas, 1))
 	if n != 3 || sts.Status.ReadyReplicas != 3 {
-		return nil, fmt.Errorf("StatefulSet %s: spec.replicas %d, status.readyReplicas %d; want 3 and 3", stsName, n, sts.Status.ReadyReplicas)
+		return nil, fmt.Errorf("StatefulSet %s: spec.replicas %d, status.readyReplicas %d; want 3 and 3", setName, n, sts.Status.ReadyReplicas)
 	}
 	if len(sts.Spec.VolumeClaimTemplates) != 1 {
-		return nil, fmt.Errorf("StatefulSet %s has %d volumeClaimTemplates, the probe expects 1", stsName, len(sts.Spec.VolumeClaimTemplates))
+		return nil, fmt.Errorf("StatefulSet %s has %d volumeClaimTemplates, the probe expects 1", setName, len(sts.Spec.VolumeClaimTemplates))
 	}
 	names := make([]string, n)
 	for i := range names {
-		names[i] = fmt.Sprintf("%s-%d", stsName, i)
+		names[i] = fmt.Sprintf("%s-%d", setName, i)
 	}
 	r.Figure("spec", "%d replicas, %s, serviceName %s, claim template %s", n, sts.Spec.PodManagementPolicy, sts.Spec.ServiceName, sts.Spec.VolumeClaimTemplates[0].Name)
 	return names, nil
 }
 
-// stsCheckDNSAndSQL: every member's stable name resolves to its current
+// checkDNSAndSQL: every member's stable name resolves to its current
 // pod IP, and every member answers SQL.
-func stsCheckDNSAndSQL(ctx context.Context, e *probe.Env, r *probe.Result, client string, names []string, when string) error {
+func checkDNSAndSQL(ctx context.Context, e *probe.Env, r *probe.Result, client string, names []string, when string) error {
 	for _, n := range names {
-		if err := stsCheckDNS(ctx, e, r, client, n, when); err != nil {
+		if err := checkDNS(ctx, e, r, client, n, when); err != nil {
 			return err
 		}
 	}
@@ -135,10 +135,10 @@ func stsCheckDNSAndSQL(ctx context.Context, e *probe.Env, r *probe.Result, clien
 	return nil
 }
 
-// stsCheckDNS polls (CoreDNS answers may be a few seconds stale after a
+// checkDNS polls (CoreDNS answers may be a few seconds stale after a
 // restart) until the name resolves to exactly the pod's IP.
-func stsCheckDNS(ctx context.Context, e *probe.Env, r *probe.Result, client, name, when string) error {
-	fqdn := fmt.Sprintf("%s.%s.%s.svc.cluster.local", name, stsService, e.Namespace)
+func checkDNS(ctx context.Context, e *probe.Env, r *probe.Result, client, name, when string) error {
+	fqdn := fmt.Sprintf("%s.%s.%s.svc.cluster.local", name, headlessService, e.Namespace)
 	start := time.Now()
 	var podIP string
 	var got []string
@@ -160,31 +160,31 @@ func stsCheckDNS(ctx context.Context, e *probe.Env, r *probe.Result, client, nam
 	return nil
 }
 
-// stsWriteRow writes a unique row to member 0 in a table of the probe,
+// writeRow writes a unique row to member 0 in a table of the probe,
 // dropped after the probe.
-func stsWriteRow(ctx context.Context, e *probe.Env, r *probe.Result, pod string) (string, error) {
-	if _, err := psql(ctx, e, pod, "CREATE TABLE IF NOT EXISTS "+stsTable+" (token text PRIMARY KEY, written_at timestamptz NOT NULL DEFAULT now())"); err != nil {
+func writeRow(ctx context.Context, e *probe.Env, r *probe.Result, pod string) (string, error) {
+	if _, err := psql(ctx, e, pod, "CREATE TABLE IF NOT EXISTS "+rowTable+" (token text PRIMARY KEY, written_at timestamptz NOT NULL DEFAULT now())"); err != nil {
 		return "", err
 	}
-	e.Defer("drop table "+stsTable+" in "+pod, func(ctx context.Context) error {
-		_, err := psql(ctx, e, pod, "DROP TABLE IF EXISTS "+stsTable)
+	e.Defer("drop table "+rowTable+" in "+pod, func(ctx context.Context) error {
+		_, err := psql(ctx, e, pod, "DROP TABLE IF EXISTS "+rowTable)
 		return err
 	})
 	token := fmt.Sprintf("%s-%d", e.ObjectName("row"), time.Now().UnixNano())
-	if _, err := psql(ctx, e, pod, fmt.Sprintf("INSERT INTO %s (token) VALUES ('%s')", stsTable, token)); err != nil {
+	if _, err := psql(ctx, e, pod, fmt.Sprintf("INSERT INTO %s (token) VALUES ('%s')", rowTable, token)); err != nil {
 		return "", err
 	}
-	r.Event("wrote row %s to %s.%s", token, pod, stsTable)
+	r.Event("wrote row %s to %s.%s", token, pod, rowTable)
 	return token, nil
 }
 
-func stsReadRow(ctx context.Context, e *probe.Env, r *probe.Result, pod, token string) error {
-	out, err := psql(ctx, e, pod, fmt.Sprintf("SELECT token FROM %s WHERE token = '%s'", stsTable, token))
+func readRow(ctx context.Context, e *probe.Env, r *probe.Result, pod, token string) error {
+	out, err := psql(ctx, e, pod, fmt.Sprintf("SELECT token FROM %s WHERE token = '%s'", rowTable, token))
 	if err != nil {
 		return err
 	}
 	if out != token {
-		return fmt.Errorf("row %s written before the restart is gone from %s.%s: read %q", token, pod, stsTable, out)
+		return fmt.Errorf("row %s written before the restart is gone from %s.%s: read %q", token, pod, rowTable, out)
 	}
 	r.Figure("persistence", "row %s read back from new %s", token, pod)
 	return nil
@@ -196,7 +196,7 @@ func stsReadRow(ctx context.Context, e *probe.Env, r *probe.Result, pod, token s
 // postgres-credentials); the SQL is passed as $1, never spliced in.
 func psql(ctx context.Context, e *probe.Env, pod, sql string) (string, error) {
 	const script = `PGPASSWORD="$POSTGRES_PASSWORD" exec psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -Atc "$1"`
-	out, errOut, err := e.Exec(ctx, e.Namespace, pod, stsContainer, "sh", "-c", script, "psql", sql)
+	out, errOut, err := e.Exec(ctx, e.Namespace, pod, dbContainer, "sh", "-c", script, "psql", sql)
 	if err != nil {
 		return out, fmt.Errorf("psql in %s: %q: %w: %s", pod, sql, err, strings.TrimSpace(errOut))
 	}

@@ -13,12 +13,12 @@ import (
 	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
-// stsCheckVolumes: each member's claim <template>-<pod> is Bound to a PV
+// checkVolumes: each member's claim <template>-<pod> is Bound to a PV
 // of its own, at least 10Gi, from the default StorageClass, and the pod
 // mounts it. Returns member -> PV name.
-func stsCheckVolumes(ctx context.Context, e *probe.Env, r *probe.Result, sts *appsv1.StatefulSet, names []string, when string) (map[string]string, error) {
+func checkVolumes(ctx context.Context, e *probe.Env, r *probe.Result, sts *appsv1.StatefulSet, names []string, when string) (map[string]string, error) {
 	tmpl := sts.Spec.VolumeClaimTemplates[0].Name
-	defaultSC, err := stsDefaultClass(ctx, e)
+	defaultSC, err := defaultClass(ctx, e)
 	if err != nil {
 		return nil, err
 	}
@@ -26,11 +26,11 @@ func stsCheckVolumes(ctx context.Context, e *probe.Env, r *probe.Result, sts *ap
 	owner := map[string]string{}
 	for _, name := range names {
 		claim := tmpl + "-" + name
-		pv, desc, err := stsCheckClaim(ctx, e, claim, defaultSC)
+		pv, desc, err := checkClaim(ctx, e, claim, defaultSC)
 		if err != nil {
 			return nil, err
 		}
-		if err := stsCheckMount(ctx, e, name, tmpl, claim); err != nil {
+		if err := checkMount(ctx, e, name, tmpl, claim); err != nil {
 			return nil, err
 		}
 		if other, dup := owner[pv]; dup {
@@ -42,7 +42,7 @@ func stsCheckVolumes(ctx context.Context, e *probe.Env, r *probe.Result, sts *ap
 	return pvs, nil
 }
 
-func stsCheckClaim(ctx context.Context, e *probe.Env, claim, defaultSC string) (pv, desc string, err error) {
+func checkClaim(ctx context.Context, e *probe.Env, claim, defaultSC string) (pv, desc string, err error) {
 	pvc, err := e.Client.CoreV1().PersistentVolumeClaims(e.Namespace).Get(ctx, claim, metav1.GetOptions{})
 	if err != nil {
 		return "", "", fmt.Errorf("get PVC %s: %w", claim, err)
@@ -52,8 +52,8 @@ func stsCheckClaim(ctx context.Context, e *probe.Env, claim, defaultSC string) (
 	switch {
 	case pvc.Status.Phase != corev1.ClaimBound || pvc.Spec.VolumeName == "":
 		return "", "", fmt.Errorf("PVC %s status.phase %s, volume %q: want Bound", claim, pvc.Status.Phase, pvc.Spec.VolumeName)
-	case size.Cmp(stsWantSize) < 0:
-		return "", "", fmt.Errorf("PVC %s status.capacity.storage %s, want %s", claim, size.String(), stsWantSize.String())
+	case size.Cmp(wantSize) < 0:
+		return "", "", fmt.Errorf("PVC %s status.capacity.storage %s, want %s", claim, size.String(), wantSize.String())
 	case sc != defaultSC:
 		return "", "", fmt.Errorf("PVC %s spec.storageClassName %q, want the default StorageClass %q", claim, sc, defaultSC)
 	}
@@ -64,11 +64,11 @@ func stsCheckClaim(ctx context.Context, e *probe.Env, claim, defaultSC string) (
 	if ref := vol.Spec.ClaimRef; ref == nil || ref.Name != claim || ref.UID != pvc.UID {
 		return "", "", fmt.Errorf("PV %s spec.claimRef %v does not point back at PVC %s (uid %s)", vol.Name, ref, claim, pvc.UID)
 	}
-	return vol.Name, fmt.Sprintf("PVC %s Bound %s, class %s, PV %s%s", claim, size.String(), sc, vol.Name, stsPVNode(vol)), nil
+	return vol.Name, fmt.Sprintf("PVC %s Bound %s, class %s, PV %s%s", claim, size.String(), sc, vol.Name, pvNode(vol)), nil
 }
 
-// stsPVNode names the node a local volume lives on, if it has one.
-func stsPVNode(pv *corev1.PersistentVolume) string {
+// pvNode names the node a local volume lives on, if it has one.
+func pvNode(pv *corev1.PersistentVolume) string {
 	if pv.Spec.NodeAffinity == nil || pv.Spec.NodeAffinity.Required == nil {
 		return ""
 	}
@@ -82,7 +82,7 @@ func stsPVNode(pv *corev1.PersistentVolume) string {
 	return ""
 }
 
-func stsCheckMount(ctx context.Context, e *probe.Env, pod, volume, claim string) error {
+func checkMount(ctx context.Context, e *probe.Env, pod, volume, claim string) error {
 	p, err := e.Client.CoreV1().Pods(e.Namespace).Get(ctx, pod, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("get pod %s: %w", pod, err)
@@ -95,14 +95,14 @@ func stsCheckMount(ctx context.Context, e *probe.Env, pod, volume, claim string)
 	return fmt.Errorf("pod %s spec.volumes has no volume %s from PVC %s", pod, volume, claim)
 }
 
-func stsDefaultClass(ctx context.Context, e *probe.Env) (string, error) {
+func defaultClass(ctx context.Context, e *probe.Env) (string, error) {
 	scs, err := e.Client.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return "", fmt.Errorf("list StorageClasses: %w", err)
 	}
 	var defaults []string
 	for _, sc := range scs.Items {
-		if stsIsDefault(&sc) {
+		if isDefaultClass(&sc) {
 			defaults = append(defaults, sc.Name)
 		}
 	}
@@ -112,6 +112,6 @@ func stsDefaultClass(ctx context.Context, e *probe.Env) (string, error) {
 	return defaults[0], nil
 }
 
-func stsIsDefault(sc *storagev1.StorageClass) bool {
+func isDefaultClass(sc *storagev1.StorageClass) bool {
 	return sc.Annotations["storageclass.kubernetes.io/is-default-class"] == "true"
 }

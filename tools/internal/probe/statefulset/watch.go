@@ -13,10 +13,10 @@ import (
 	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
-// stsEvent is one pod event of a watch. Seq is its place in the stream:
+// podEvent is one pod event of a watch. Seq is its place in the stream:
 // one watch delivers the events of all pods in the order the API server
 // wrote them, which orders them better than any clock.
-type stsEvent struct {
+type podEvent struct {
 	Seq      int
 	At       time.Time // when the probe saw it
 	Type     watch.EventType
@@ -26,8 +26,8 @@ type stsEvent struct {
 	Deleting bool
 }
 
-// stsMember is what the watch saw of one recreated member.
-type stsMember struct {
+// member is what the watch saw of one recreated member.
+type member struct {
 	Name       string
 	UID        types.UID
 	CreatedSeq int
@@ -36,14 +36,14 @@ type stsMember struct {
 	Ready      time.Time
 }
 
-// stsOrder checks OrderedReady creation: for each name in ordinal order
+// orderedReady checks OrderedReady creation: for each name in ordinal order
 // it finds the first event of a new pod (a UID not in old) and the first
 // event showing a new pod of that name Ready, and requires every member
 // to be created only after the previous one was Ready.
-func stsOrder(events []stsEvent, names []string, old map[string]types.UID) ([]stsMember, error) {
-	members := make([]stsMember, len(names))
+func orderedReady(events []podEvent, names []string, old map[string]types.UID) ([]member, error) {
+	members := make([]member, len(names))
 	for i, name := range names {
-		m, err := stsFindMember(events, name, old[name])
+		m, err := findMember(events, name, old[name])
 		if err != nil {
 			return nil, err
 		}
@@ -59,8 +59,8 @@ func stsOrder(events []stsEvent, names []string, old map[string]types.UID) ([]st
 	return members, nil
 }
 
-func stsFindMember(events []stsEvent, name string, old types.UID) (stsMember, error) {
-	m := stsMember{Name: name, CreatedSeq: -1, ReadySeq: -1}
+func findMember(events []podEvent, name string, old types.UID) (member, error) {
+	m := member{Name: name, CreatedSeq: -1, ReadySeq: -1}
 	for _, ev := range events {
 		if ev.Name != name || ev.UID == old || ev.Type == watch.Deleted {
 			continue
@@ -81,16 +81,16 @@ func stsFindMember(events []stsEvent, name string, old types.UID) (stsMember, er
 	return m, nil
 }
 
-// stsRecorder keeps every event of a pod watch.
-type stsRecorder struct {
+// recorder keeps every event of a pod watch.
+type recorder struct {
 	mu     sync.Mutex
-	events []stsEvent
+	events []podEvent
 	w      *probe.PodWatch
 }
 
-// stsRecord watches the pods of selector from resourceVersion rv.
-func stsRecord(ctx context.Context, e *probe.Env, ns, selector, rv string) (*stsRecorder, error) {
-	s := &stsRecorder{}
+// recordPods watches the pods of selector from resourceVersion rv.
+func recordPods(ctx context.Context, e *probe.Env, ns, selector, rv string) (*recorder, error) {
+	s := &recorder{}
 	w, err := e.WatchPods(ctx, ns, selector, rv, s.add)
 	if err != nil {
 		return nil, err
@@ -99,27 +99,27 @@ func stsRecord(ctx context.Context, e *probe.Env, ns, selector, rv string) (*sts
 	return s, nil
 }
 
-func (s *stsRecorder) add(t watch.EventType, p *corev1.Pod) {
+func (s *recorder) add(t watch.EventType, p *corev1.Pod) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.events = append(s.events, stsEvent{Seq: len(s.events), At: time.Now(), Type: t, Name: p.Name,
+	s.events = append(s.events, podEvent{Seq: len(s.events), At: time.Now(), Type: t, Name: p.Name,
 		UID: p.UID, Ready: probe.PodReady(p), Deleting: p.DeletionTimestamp != nil})
 }
 
 // Events is a copy of what was seen so far, and the watch's error.
-func (s *stsRecorder) Events() ([]stsEvent, error) {
+func (s *recorder) Events() ([]podEvent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]stsEvent(nil), s.events...), s.w.Err()
+	return append([]podEvent(nil), s.events...), s.w.Err()
 }
 
 // Stop ends the watch.
-func (s *stsRecorder) Stop() { _ = s.w.Stop() }
+func (s *recorder) Stop() { _ = s.w.Stop() }
 
-// stsAllBack reports whether every name has a new pod that is Ready
+// allBack reports whether every name has a new pod that is Ready
 // in its latest event.
-func stsAllBack(events []stsEvent, names []string, old map[string]types.UID) bool {
-	latest := map[string]stsEvent{}
+func allBack(events []podEvent, names []string, old map[string]types.UID) bool {
+	latest := map[string]podEvent{}
 	for _, ev := range events {
 		latest[ev.Name] = ev
 	}
