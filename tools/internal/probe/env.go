@@ -122,7 +122,8 @@ func ignoreNotFound(err error) error {
 }
 
 // Sweep deletes what earlier, interrupted runs left: probe namespaces,
-// and probe pods and NetworkPolicies in the app namespace.
+// and probe pods and NetworkPolicies in the app namespace; it uncordons
+// the nodes they cordoned and starts the nodes they killed.
 func Sweep(ctx context.Context, e *Env) error {
 	sel := metav1.ListOptions{LabelSelector: ManagedByLabel + "=" + ManagedBy}
 	var errs []error
@@ -141,7 +142,7 @@ func Sweep(ctx context.Context, e *Env) error {
 		metav1.DeleteOptions{GracePeriodSeconds: &now}, sel)))
 	errs = append(errs, ignoreNotFound(e.Client.NetworkingV1().NetworkPolicies(e.Namespace).DeleteCollection(ctx,
 		metav1.DeleteOptions{}, sel)))
-	errs = append(errs, sweepCordons(ctx, e))
+	errs = append(errs, sweepCordons(ctx, e), sweepKilledNodes(ctx, e))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sweep leftovers of earlier probe runs: %w", err)
 	}

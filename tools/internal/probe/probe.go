@@ -50,6 +50,9 @@ func (r *Result) Figure(name, format string, args ...any) {
 	r.Figures = append(r.Figures, Figure{Name: name, Value: fmt.Sprintf(format, args...)})
 }
 
+// Since is t in seconds since the probe started, the clock of Event.
+func (r *Result) Since(t time.Time) float64 { return t.Sub(r.start).Seconds() }
+
 // Event appends a timestamped line to the timeline (seconds since the
 // probe started) and echoes it to the progress log.
 func (r *Result) Event(format string, args ...any) {

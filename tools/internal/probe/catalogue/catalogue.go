@@ -11,6 +11,7 @@ import (
 	"github.com/parallel-poc/orchestration/tools/internal/probe/disruption"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/gitops"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/networkpolicy"
+	"github.com/parallel-poc/orchestration/tools/internal/probe/nodefailure"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/rbac"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/rollout"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/selfhealing"
@@ -19,9 +20,10 @@ import (
 
 // All is every probe, in the order they run. Read-only and isolated
 // probes come first; the ones that disturb the app on purpose (rollouts,
-// autoscaling, drains, killed pods) follow, and the StatefulSet probe is
-// last because restarting postgres-cluster-0 takes web-app out of
-// readiness (its /ready checks the database) for a few seconds.
+// autoscaling, drains, killed pods, restarted database members) follow,
+// and nodefailure is last: it kills a node, and although it waits for
+// the cluster to be whole again, a probe after it would be the first to
+// meet whatever did not heal.
 func All() []probe.Probe {
 	return []probe.Probe{
 		gitops.Probe(),
@@ -34,5 +36,6 @@ func All() []probe.Probe {
 		disruption.Probe(),
 		selfhealing.Probe(),
 		statefulset.Probe(),
+		nodefailure.Probe(),
 	}
 }
