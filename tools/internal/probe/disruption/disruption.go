@@ -22,7 +22,7 @@ const (
 	drainRate     = 30
 	drainLoadMax  = 8 * time.Minute
 	drainTimeout  = 4 * time.Minute
-	dbLeader      = "postgres-cluster-0" // web-app's /ready checks this member
+	dbLeader      = "postgres-cluster-0" // the member web-app uses; its node is not drained
 	evictionRetry = 2 * time.Second
 )
 

@@ -18,8 +18,9 @@ import (
 
 // restartAll deletes all members at once and proves from one pod watch
 // that the controller recreated them in order, each after the previous
-// was Ready. web-app's readiness follows the database, so its serving
-// pods are watched too and it must be back before the probe moves on.
+// was Ready. Meanwhile web-app must stay in rotation (its readiness does
+// not follow the database: at least MinServing pods serve throughout) and
+// answer the route that needs the database with 503, never hang.
 func restartAll(ctx context.Context, e *probe.Env, r *probe.Result, names []string) error {
 	list, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: memberSelector})
 	if err != nil {
@@ -33,6 +34,11 @@ func restartAll(ctx context.Context, e *probe.Env, r *probe.Result, names []stri
 	if err != nil {
 		return err
 	}
+	visits, err := startVisitsClient(ctx, e, r)
+	if err != nil {
+		_, _, _ = app.rw.Stop()
+		return err
+	}
 	rec, err := recordPods(ctx, e, e.Namespace, memberSelector, list.ResourceVersion)
 	if err != nil {
 		_, _, _ = app.rw.Stop()
@@ -41,13 +47,13 @@ func restartAll(ctx context.Context, e *probe.Env, r *probe.Result, names []stri
 	defer rec.Stop()
 	start := time.Now()
 	if err := deleteAll(ctx, e, r, names, old); err != nil {
-		return err
+		return errors.Join(err, visits.finish(ctx, e, r), app.finish(ctx, e, r))
 	}
 	events, err := waitBack(ctx, rec, names, old)
 	if err == nil {
 		err = reportOrder(r, events, names, old, start)
 	}
-	return errors.Join(err, app.finish(ctx, e, r))
+	return errors.Join(err, app.finish(ctx, e, r), visits.finish(ctx, e, r))
 }
 
 func deleteAll(ctx context.Context, e *probe.Env, r *probe.Result, names []string, old map[string]types.UID) error {
@@ -167,5 +173,8 @@ func (a *appWatch) finish(ctx context.Context, e *probe.Env, r *probe.Result) er
 		a.zeroFor += time.Since(a.zeroFrom)
 	}
 	r.Figure("web-app during the restart", "fewest serving pods %d, none serving for %.1fs", minServing, a.zeroFor.Seconds())
+	if minServing < probe.MinServing {
+		err = errors.Join(err, fmt.Errorf("web-app's serving pods dropped to %d while the database restarted (want at least %d): its readiness follows the database", minServing, probe.MinServing))
+	}
 	return errors.Join(err, werr)
 }
