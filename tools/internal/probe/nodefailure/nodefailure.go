@@ -88,6 +88,10 @@ func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 // serves. The container is started again by a clean-up whatever happens.
 func disturb(ctx context.Context, e *probe.Env, r *probe.Result, box nodecontainer.Container, victim string, want int, clusterIP string) (measured, error) {
 	var m measured
+	var err error
+	if m.addressBefore, err = internalIP(ctx, e, victim); err != nil {
+		return m, err
+	}
 	if err := markKilled(ctx, e, victim); err != nil {
 		return m, err
 	}
@@ -97,7 +101,6 @@ func disturb(ctx context.Context, e *probe.Env, r *probe.Result, box nodecontain
 		return m, err
 	}
 	r.Event("killed %s (%s kill --signal KILL %s)", victim, box.Runtime, box.Name)
-	var err error
 	if m.notReady, m.gone, err = awaitDetection(ctx, e, victim, m.killed); err != nil {
 		return m, err
 	}
@@ -115,6 +118,9 @@ func disturb(ctx context.Context, e *probe.Env, r *probe.Result, box nodecontain
 		return m, err
 	}
 	r.Event("%s Ready", victim)
+	if m.address, err = renewServingCert(ctx, e, r.Event, victim, m.addressBefore); err != nil {
+		return m, err
+	}
 	if m.serving, err = awaitServingFrom(ctx, e, victim, clusterIP); err != nil {
 		return m, err
 	}
@@ -126,6 +132,7 @@ func disturb(ctx context.Context, e *probe.Env, r *probe.Result, box nodecontain
 type measured struct {
 	killed, notReady, gone, rescheduled time.Time
 	started, ready, serving             time.Time
+	addressBefore, address              string // the node's InternalIP
 }
 
 func (m measured) report(r *probe.Result, box nodecontainer.Container, victim string) {
@@ -135,4 +142,9 @@ func (m measured) report(r *probe.Result, box nodecontainer.Container, victim st
 		since(m.killed, m.notReady), since(m.killed, m.gone), detectionGoal)
 	r.Figure("rescheduled", "web-app back to full strength elsewhere %.1fs after the kill", since(m.killed, m.rescheduled))
 	r.Figure("back", "started again: Ready after %.1fs, serving (a pod on it reached web-app) after %.1fs", since(m.started, m.ready), since(m.started, m.serving))
+	if m.address != m.addressBefore {
+		r.Figure("address", "%s came back at %s (was %s): kind's entrypoint rewrote the kubelet's node IP; its new serving certificate was approved", victim, m.address, m.addressBefore)
+	} else {
+		r.Figure("address", "%s kept %s", victim, m.address)
+	}
 }

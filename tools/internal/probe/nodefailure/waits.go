@@ -2,16 +2,20 @@ package nodefailure
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"slices"
 	"time"
 
+	certv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
+	"github.com/parallel-poc/orchestration/tools/internal/clusterops"
 	"github.com/parallel-poc/orchestration/tools/internal/nodecontainer"
 	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
@@ -80,6 +84,11 @@ func restore(ctx context.Context, e *probe.Env, box nodecontainer.Container, nod
 		return err
 	}
 	if _, err := awaitNodeReady(ctx, e, node); err != nil {
+		return err
+	}
+	// Whatever the address was, make sure the kubelet's serving
+	// certificate covers the one it has now ("" never matches).
+	if _, err := renewServingCert(ctx, e, func(string, ...any) {}, node, ""); err != nil {
 		return err
 	}
 	if _, err := e.WaitDeploymentAvailable(ctx, e.Namespace, probe.AppDeployment, waitLimit); err != nil {
@@ -226,4 +235,70 @@ func until(ctx context.Context, limit time.Duration, what string, cond func() (b
 		case <-time.After(poll):
 		}
 	}
+}
+
+func internalIP(ctx context.Context, e *probe.Env, node string) (string, error) {
+	n, err := e.Client.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("get node %s: %w", node, err)
+	}
+	for _, a := range n.Status.Addresses {
+		if a.Type == corev1.NodeInternalIP {
+			return a.Address, nil
+		}
+	}
+	return "", fmt.Errorf("node %s has no InternalIP", node)
+}
+
+// renewServingCert: a node that came back at another address asks for a
+// kubelet serving certificate with the new IP, which nobody approves by
+// itself (`make up` does, with the same checks, clusterops); without it
+// metrics-server cannot verify that kubelet and the HPA loses the metrics
+// of its pods. Returns the node's address now.
+func renewServingCert(ctx context.Context, e *probe.Env, event func(string, ...any), node, before string) (string, error) {
+	var now string
+	err := until(ctx, waitLimit, node+" reporting its address", func() (bool, error) {
+		var err error
+		now, err = internalIP(ctx, e, node)
+		return err == nil && now != "", err
+	})
+	if err != nil || now == before {
+		return now, err
+	}
+	event("%s is at %s now (was %s): approving its kubelet serving certificate", node, now, before)
+	err = until(ctx, waitLimit, "a kubelet serving certificate for "+node+" at "+now, func() (bool, error) {
+		if _, _, err := clusterops.ApproveKubeletServing(ctx, e.Client); err != nil {
+			return false, err
+		}
+		return servingCertCovers(ctx, e, node, now)
+	})
+	return now, err
+}
+
+// servingCertCovers reports whether an approved kubelet serving CSR of
+// node asks for ip.
+func servingCertCovers(ctx context.Context, e *probe.Env, node, ip string) (bool, error) {
+	list, err := e.Client.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return false, fmt.Errorf("list CSRs: %w", err)
+	}
+	for _, csr := range list.Items {
+		if csr.Spec.SignerName != certv1.KubeletServingSignerName || csr.Spec.Username != "system:node:"+node || len(csr.Status.Certificate) == 0 {
+			continue
+		}
+		block, _ := pem.Decode(csr.Spec.Request)
+		if block == nil {
+			continue
+		}
+		req, err := x509.ParseCertificateRequest(block.Bytes)
+		if err != nil {
+			continue
+		}
+		for _, a := range req.IPAddresses {
+			if a.String() == ip {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
