@@ -52,6 +52,19 @@ func run(m *testing.M) int {
 	}
 	// Reuse a healthy cluster; bring our own otherwise, and then also take
 	// it down at the end, so the run leaves the host as it found it.
+	// PARALLEL_POC_E2E_FRESH=1 (set by .ci/run) deletes whatever cluster is
+	// there first: the probes then prove their criteria on a cluster just
+	// created, where placement is the scheduler's first choice (a drain
+	// once failed only on fresh clusters, as both CoreDNS replicas had
+	// landed on the drained node).
+	if os.Getenv("PARALLEL_POC_E2E_FRESH") == "1" && before.Health != kindcluster.Absent {
+		fmt.Println("e2e: PARALLEL_POC_E2E_FRESH=1: deleting the existing cluster first")
+		if err := up.Down(ctx, up.Options{Root: root, Out: os.Stdout}); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: deleting the existing cluster:", err)
+			return 1
+		}
+		before.Health = kindcluster.Absent
+	}
 	ownCluster := before.Health != kindcluster.Healthy
 	if err := up.Up(ctx, up.Options{Root: root, Out: os.Stdout, Flux: true}); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: bring-up failed:", err)
