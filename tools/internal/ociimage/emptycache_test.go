@@ -17,7 +17,8 @@ import (
 // `make up` (tools/internal/up, stepImages) builds the app images into
 // <cache root>/images/project; tools/imagebuild uses .cache/images. Build
 // compiles into the system temp dir and writes each archive through a
-// .partial file renamed into place: the cache only ever gets archives.
+// temporary <archive>.<random>.partial file renamed into place, and
+// removes the ones a killed run left: the cache only ever gets archives.
 
 // cacheBuilders are the builders of this package that write below the
 // cache root, with what each keeps in its folder there: the tests run
@@ -36,6 +37,8 @@ var cacheBuilders = []cacheBuilder{{
 		// An interrupted run: its half-written archive under the name
 		// the next run writes to.
 		{name: "a .partial left behind", plant: []string{"images/project/webapp-v1.0.tar.partial"}},
+		// The same, from a version that writes through os.CreateTemp.
+		{name: "a random .partial left behind", plant: []string{"images/project/webapp-v1.0.tar.2417730988.partial", "images/project/certgen-v1.0.tar.77.partial"}},
 	},
 }}
 

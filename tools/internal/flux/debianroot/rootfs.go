@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -24,23 +26,33 @@ func Dir(cacheRoot string, r images.Rootfs) string {
 
 // Ensure returns the rootfs for r, building it first when it is missing
 // (debootstrap and chroot: root only; about three minutes). The caller
-// holds the cache lock.
+// holds the cache lock, and wipes cacheRoot/tmp with RemoveAllUnmounted
+// when it takes it: the build runs in a work dir there, so a killed one
+// (with /proc still mounted in its chroot) is removed by the next run.
+// tmp/ and rootfs/ are on one filesystem, so the rename into place is
+// atomic.
 func Ensure(ctx context.Context, cacheRoot string, r images.Rootfs, log io.Writer) (string, error) {
 	dir := Dir(cacheRoot, r)
 	if _, err := os.Stat(filepath.Join(dir, "packages.txt")); err == nil {
 		return dir, nil
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), "building-")
+	if err := os.MkdirAll(filepath.Join(cacheRoot, "tmp"), 0o755); err != nil {
+		return "", fmt.Errorf("failed to create rootfs work dir: %w", err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Join(cacheRoot, "tmp"), "rootfs-")
 	if err != nil {
 		return "", fmt.Errorf("failed to create rootfs work dir: %w", err)
 	}
-	defer removeAllUnmounted(tmp)
+	defer RemoveAllUnmounted(tmp)
 	root := filepath.Join(tmp, "root")
 	if err := build(ctx, r, root, log); err != nil {
 		return "", err
 	}
-	if err := removeAllUnmounted(dir); err != nil {
+	if err := RemoveAllUnmounted(dir); err != nil {
 		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return "", fmt.Errorf("failed to store rootfs: %w", err)
 	}
 	if err := os.Rename(root, dir); err != nil {
 		return "", fmt.Errorf("failed to store rootfs: %w", err)
@@ -134,23 +146,78 @@ func run(ctx context.Context, log io.Writer, env []string, name string, args ...
 	return nil
 }
 
-// removeAllUnmounted detaches any mount left below dir (the chroot's /proc
-// after an interrupted build) before removing it.
-func removeAllUnmounted(dir string) error {
-	mounts, err := os.ReadFile("/proc/self/mounts")
+// RemoveLeftovers removes what rootfs builds of earlier versions left
+// below cacheRoot when they were killed: they built in
+// rootfs/building-*, which nothing else removed (hundreds of MB, possibly
+// with /proc mounted). The caller holds the cache lock.
+func RemoveLeftovers(cacheRoot string) error {
+	old, err := filepath.Glob(filepath.Join(cacheRoot, "rootfs", "building-*"))
 	if err != nil {
-		return fmt.Errorf("failed to read mounts: %w", err)
+		return err
 	}
-	for line := range strings.Lines(string(mounts)) {
-		f := strings.Fields(line)
-		if len(f) > 1 && (f[1] == dir || strings.HasPrefix(f[1], dir+"/")) {
-			if err := syscall.Unmount(f[1], syscall.MNT_DETACH); err != nil {
-				return fmt.Errorf("failed to unmount %s: %w", f[1], err)
-			}
+	for _, d := range old {
+		if err := RemoveAllUnmounted(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoveAllUnmounted detaches every mount at or below dir, deepest first
+// (the chroot's /proc after an interrupted build), then removes dir:
+// os.RemoveAll would descend into the mounts.
+//
+// tools/internal/images and tools/internal/nodeimage each keep a copy of
+// this function (removeAllUnmounted).
+func RemoveAllUnmounted(dir string) error {
+	mps, err := mountsUnder(dir)
+	if err != nil {
+		return err
+	}
+	for _, mp := range mps {
+		if err := syscall.Unmount(mp, syscall.MNT_DETACH); err != nil {
+			return fmt.Errorf("failed to unmount %s: %w", mp, err)
 		}
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("failed to remove %s: %w", dir, err)
 	}
 	return nil
+}
+
+// mountsUnder lists the mount points at or below dir, deepest first.
+func mountsUnder(dir string) ([]string, error) {
+	info, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("failed to read mounts: %w", err)
+	}
+	dir = filepath.Clean(dir)
+	var out []string
+	for line := range strings.Lines(string(info)) {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		if mp := unescapeMountinfo(f[4]); mp == dir || strings.HasPrefix(mp, dir+"/") {
+			out = append(out, mp)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out, nil
+}
+
+// unescapeMountinfo undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMountinfo(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

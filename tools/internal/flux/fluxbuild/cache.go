@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/parallel-poc/orchestration/tools/internal/cachekey"
+	"github.com/parallel-poc/orchestration/tools/internal/flux/debianroot"
 )
 
 // builderRevision is part of every key: bump it when the builder changes
@@ -22,6 +23,9 @@ const builderRevision = 1
 //	rootfs/<suite>-<key>/     the Debian rootfs
 //	logs/<name>.log           the last build's output
 //	tmp/                      work in progress, wiped when the lock is taken
+//
+// Every output is made in tmp/ and renamed into place, its record last,
+// so a run killed at any point leaves only tmp/ to clean: see lock.
 type cache struct{ root string }
 
 func newCache(root string) cache { return cache{root: filepath.Join(root, "flux")} }
@@ -48,9 +52,16 @@ func (c cache) lock(w io.Writer) (func(), error) {
 			return nil, fmt.Errorf("failed to lock %s: %w", f.Name(), err)
 		}
 	}
-	if err := os.RemoveAll(c.path("tmp")); err != nil {
+	// What killed runs left: their work dirs (a rootfs build's with /proc
+	// still mounted in its chroot), and those of earlier versions, which
+	// built the rootfs in rootfs/building-*.
+	if err := debianroot.RemoveAllUnmounted(c.path("tmp")); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("failed to clear %s: %w", c.path("tmp"), err)
+	}
+	if err := debianroot.RemoveLeftovers(c.root); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("failed to remove an interrupted rootfs build: %w", err)
 	}
 	if err := os.MkdirAll(c.path("tmp"), 0o755); err != nil {
 		f.Close()

@@ -35,7 +35,7 @@ func assembleManifests(ctx context.Context, goCmd, fluxDir string) (manifests.Fi
 
 // buildCLI compiles ./cmd/flux inside a copy of the flux2 module with the
 // assembled manifests in place, writing the binary and the manifests
-// into outDir.
+// into outDir, a new directory in work (the caller renames it into place).
 func buildCLI(ctx context.Context, o Options, work, outDir string, log io.Writer) error {
 	src, err := moduleDir(ctx, o.GoCmd, versions.Flux)
 	if err != nil {
@@ -73,5 +73,6 @@ func buildCLI(ctx context.Context, o Options, work, outDir string, log io.Writer
 			return err
 		}
 	}
-	return writeFileAtomic(filepath.Join(outDir, "flux"), bin, 0o755)
+	interruptAt("cli-manifests-written")
+	return os.WriteFile(filepath.Join(outDir, "flux"), bin, 0o755)
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,8 +36,8 @@ var cacheBuilders = []cacheBuilder{{
 	name:    "Flux",
 	dir:     "flux",
 	folders: []string{"cli", "images", "logs", "rootfs", "tmp"},
-	// An interrupted rootfs build leaves its work dir here (see
-	// debianroot.Ensure); a finished one never does.
+	// Versions before issue 11's fix built the rootfs here, and a killed
+	// build left it (hundreds of MB, /proc mounted); the lock removes it.
 	never:   []string{"rootfs/building-*"},
 	harness: newFluxHarness,
 	first:   []string{"rootfs", "source-controller", "kustomize-controller", "gitserver", "flux-cli"},
@@ -49,6 +50,12 @@ var cacheBuilders = []cacheBuilder{{
 		{name: "tmp, logs and rootfs removed, forced", remove: []string{"tmp", "logs", "rootfs"}, force: true, rootfs: true},
 		{name: "images removed", remove: []string{"images"}, cached: []string{"flux-cli"}},
 		{name: "cli removed", remove: []string{"cli"}, cached: []string{"source-controller", "kustomize-controller", "gitserver"}},
+		// Left by a rootfs build killed in its chroot under versions that
+		// built in rootfs/: the lock removes it, /proc detached first.
+		{name: "an old rootfs work dir left", plant: []plant{{path: "rootfs/building-123/root", proc: true}}, cached: fluxOutputs},
+		// Left by a run killed in its builds: the lock wipes tmp/,
+		// /proc detached first (RemoveAll would descend into it).
+		{name: "work dirs left in tmp", plant: []plant{{path: "tmp/gitserver-456"}, {path: "tmp/rootfs-789/root", proc: true}}, cached: fluxOutputs},
 	},
 }}
 
@@ -74,9 +81,36 @@ type cacheHarness interface {
 type rerunCase struct {
 	name   string
 	remove []string // entries of the builder's folder deleted before the run
+	plant  []plant  // made in the builder's folder before the run
 	force  bool
 	rootfs bool     // the Debian rootfs is built (a step before the images)
 	cached []string // the steps that must report cached; every other one must not
+}
+
+// plant is a directory holding a file, as an interrupted build leaves it.
+type plant struct {
+	path string // relative to the builder's folder
+	proc bool   // with /proc mounted at path/proc, as a chroot build killed leaves it
+}
+
+func (p plant) make(t *testing.T, dir string) {
+	t.Helper()
+	d := filepath.Join(dir, p.path)
+	if err := os.MkdirAll(filepath.Join(d, "proc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(d, "half-written"), []byte("left by a killed build"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !p.proc {
+		return
+	}
+	mp := filepath.Join(d, "proc")
+	if err := syscall.Mount("proc", mp, "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
+		t.Fatalf("mount /proc at %s: %v", mp, err)
+	}
+	// Before t.TempDir's clean-up (registered earlier, run later).
+	t.Cleanup(func() { syscall.Unmount(mp, syscall.MNT_DETACH) })
 }
 
 type ranStep struct {
@@ -112,6 +146,9 @@ func TestBuildersOnWarmAndHalfCleanedCache(t *testing.T) {
 					if err := os.RemoveAll(filepath.Join(root, cb.dir, d)); err != nil {
 						t.Fatal(err)
 					}
+				}
+				for _, p := range rc.plant {
+					p.make(t, filepath.Join(root, cb.dir))
 				}
 				ran, err := h.build(t, rc.force)
 				if err != nil {
@@ -194,6 +231,13 @@ func checkLayout(t *testing.T, cb cacheBuilder, root string) {
 	for _, p := range cb.never {
 		if m, _ := filepath.Glob(filepath.Join(dir, p)); len(m) > 0 {
 			t.Errorf("%s: left %v behind", cb.name, m)
+		}
+	}
+	if mounts, err := os.ReadFile("/proc/self/mounts"); err == nil {
+		for line := range strings.Lines(string(mounts)) {
+			if strings.Contains(line, " "+dir+"/") {
+				t.Errorf("%s: a mount is left below %s: %s", cb.name, dir, strings.TrimSpace(line))
+			}
 		}
 	}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -301,6 +345,10 @@ esac
 # the files the images take from it
 echo "debootstrap $*" >> `+shQuote(calls)+`
 for a; do target=$prev; prev=$a; done # the target is the last but one argument
+case "$target" in
+`+shQuote(filepath.Join(cacheRoot, "flux", "tmp"))+`/*) ;;
+*) echo "fake debootstrap: $target is not below the cache's tmp/, which the lock wipes: a killed build would leave it" >&2; exit 1 ;;
+esac
 mkdir -p "$target" && cd "$target" || exit 1
 mkdir -p proc etc/apt etc/ssl/certs usr/bin usr/sbin usr/lib/git-core usr/share/git-core/templates
 echo "deb http://deb.debian.org/debian bookworm main" > etc/apt/sources.list

@@ -169,8 +169,23 @@ func (b *builder) cli(ctx context.Context) (CLI, error) {
 		out.Cached, out.Elapsed = true, time.Since(start)
 		return out, nil
 	}
+	// The folder is made in the work dir and renamed into place; the
+	// record, stored last, is what makes it count. A run killed before
+	// the rename leaves only its work dir in tmp/; one killed after it,
+	// a whole folder without a record, which the next run replaces.
 	_, err := withLog(b, "flux-cli", func(log io.Writer, work string) (struct{}, error) {
-		return struct{}{}, buildCLI(ctx, b.o, work, dir, log)
+		staged := filepath.Join(work, "cli")
+		if err := buildCLI(ctx, b.o, work, staged, log); err != nil {
+			return struct{}{}, err
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return struct{}{}, fmt.Errorf("failed to replace %s: %w", dir, err)
+		}
+		if err := os.Rename(staged, dir); err != nil {
+			return struct{}{}, fmt.Errorf("failed to store the flux CLI: %w", err)
+		}
+		interruptAt("cli-in-place")
+		return struct{}{}, nil
 	})
 	if err == nil {
 		var fi os.FileInfo
@@ -192,4 +207,14 @@ func (b *builder) cli(ctx context.Context) (CLI, error) {
 	}
 	out.Elapsed = time.Since(start)
 	return out, nil
+}
+
+// interrupt is nil except in tests, which set it to kill the process at
+// the named point of a build, as SIGKILL or a power cut would.
+var interrupt func(point string)
+
+func interruptAt(point string) {
+	if interrupt != nil {
+		interrupt(point)
+	}
 }
