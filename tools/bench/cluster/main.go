@@ -4,6 +4,7 @@
 // images cached, and the idle memory of the node containers.
 //
 //	go run ./tools/bench/cluster [-cold] [-recreate] [-settle 60s]
+//	go run ./tools/bench/cluster -idle   # only the idle figures of the running cluster (after make up: Flux and the app included)
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -26,10 +28,17 @@ func main() {
 	cold := flag.Bool("cold", false, "also rebuild the node image from scratch, with an empty Go build cache (about 20 minutes on 2 cores)")
 	recreate := flag.Bool("recreate", false, "delete an existing cluster first, so bring-up is measured from nothing")
 	settle := flag.Duration("settle", 60*time.Second, "how long the cluster idles before its memory is read")
+	idle := flag.Bool("idle", false, "measure only the idle memory and CPU of the healthy cluster that is up (as make up leaves it: Flux and the app synced)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *cold, *recreate, *settle); err != nil {
+	var err error
+	if *idle {
+		err = runIdle(ctx, *settle)
+	} else {
+		err = run(ctx, *cold, *recreate, *settle)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "ERROR:", err)
 		os.Exit(1)
 	}
@@ -86,20 +95,69 @@ func run(ctx context.Context, cold, recreate bool, settle time.Duration) error {
 		[2]string{"make up to the end: Ready + DNS + network checks", fmt.Sprintf("%.1f s", upTotal.Seconds())})
 
 	time.Sleep(settle)
-	mem, err := nodeMemory(cl)
+	idle, err := idleRows(cl, settle)
 	if err != nil {
 		return err
 	}
-	var total uint64
-	for name, b := range mem {
-		rows = append(rows, [2]string{"idle working set " + name, mib(b)})
-		total += b
-	}
-	rows = append(rows, [2]string{fmt.Sprintf("idle working set, all %d nodes (after %s)", len(mem), settle), mib(total)})
-	for _, r := range rows {
-		fmt.Printf("%-55s %12s\n", r[0], r[1])
-	}
+	printRows(append(rows, idle...))
 	return nil
+}
+
+// runIdle measures the cluster that is up, as it is.
+func runIdle(ctx context.Context, settle time.Duration) error {
+	root, err := verify.FindRoot(".")
+	if err != nil {
+		return err
+	}
+	cl := kindcluster.New(up.ClusterName, root+"/"+up.KindConfig, nodeimage.ImageRef(), nil)
+	st, err := cl.Inspect(ctx)
+	if err != nil {
+		return err
+	}
+	if st.Health != kindcluster.Healthy {
+		return fmt.Errorf("no healthy cluster to measure (%s): run make up first", st.Reason)
+	}
+	time.Sleep(settle)
+	rows, err := idleRows(cl, settle)
+	if err != nil {
+		return err
+	}
+	printRows(rows)
+	return nil
+}
+
+// idleRows are each node's working set and CPU over 30 s, and the totals.
+func idleRows(cl *kindcluster.Cluster, settle time.Duration) ([][2]string, error) {
+	mem, err := nodeMemory(cl)
+	if err != nil {
+		return nil, err
+	}
+	const window = 30 * time.Second
+	cpu, err := nodeCPU(cl, window)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(mem))
+	for n := range mem {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var rows [][2]string
+	var total uint64
+	var cores float64
+	for _, n := range names {
+		rows = append(rows, [2]string{"idle " + n, fmt.Sprintf("%s, %.3f cores", mib(mem[n]), cpu[n])})
+		total += mem[n]
+		cores += cpu[n]
+	}
+	rows = append(rows, [2]string{fmt.Sprintf("idle, all %d nodes (after %s; CPU over %s)", len(mem), settle, window), fmt.Sprintf("%s, %.3f cores", mib(total), cores)})
+	return rows, nil
+}
+
+func printRows(rows [][2]string) {
+	for _, r := range rows {
+		fmt.Printf("%-60s %24s\n", r[0], r[1])
+	}
 }
 
 // timeColdBuild rebuilds the node image with an empty Go build cache:
