@@ -1,6 +1,7 @@
 package kindcluster
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 
 	kind "sigs.k8s.io/kind/pkg/cluster"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
+	kindexec "sigs.k8s.io/kind/pkg/exec"
 	kindlog "sigs.k8s.io/kind/pkg/log"
 )
 
@@ -54,9 +56,27 @@ func (c *Cluster) Create() error {
 		kind.CreateWithDisplaySalutation(false),
 	)
 	if err != nil {
-		return fmt.Errorf("failed to create kind cluster %q from %s: %w", c.Name, c.ConfigPath, err)
+		return fmt.Errorf("failed to create kind cluster %q from %s: %w%s", c.Name, c.ConfigPath, err, commandOutput(err))
 	}
 	return nil
+}
+
+// commandOutput is the tail of what a failed node command printed (kind
+// keeps it beside the error: kubeadm's reason, such as a config field it
+// cannot decode, is only there), or "".
+func commandOutput(err error) string {
+	var run *kindexec.RunError
+	if !errors.As(err, &run) {
+		run = kindexec.RunErrorForError(err) // kind's own Cause() chain
+	}
+	if run == nil || len(run.Output) == 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(run.Output)), "\n")
+	if len(lines) > 15 {
+		lines = lines[len(lines)-15:]
+	}
+	return "\n   command output (last lines):\n   " + strings.Join(lines, "\n   ")
 }
 
 // Delete removes everything the cluster put on the host: its nodes, their

@@ -2,10 +2,13 @@ package kindcluster
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+
+	kindexec "sigs.k8s.io/kind/pkg/exec"
 )
 
 // liveNodes are the node containers of a healthy cluster, as podman
@@ -119,5 +122,16 @@ func TestNodeVolumesFromLiveListing(t *testing.T) {
 	}
 	if got := nodeVolumes(vs, "nomatch", nil); len(got) != 0 {
 		t.Errorf("other cluster: %v, want none", got)
+	}
+}
+
+func TestCommandOutput(t *testing.T) {
+	inner := &kindexec.RunError{Command: []string{"kubeadm", "init"}, Output: []byte("loading\nerror: json: cannot unmarshal array into Go struct field APIServer.apiServer.extraArgs\n"), Inner: fmt.Errorf("exit status 1")}
+	got := commandOutput(fmt.Errorf("failed to init node with kubeadm: %w", inner))
+	if !strings.Contains(got, "cannot unmarshal array") || !strings.Contains(got, "command output") {
+		t.Errorf("commandOutput = %q, want kubeadm's reason", got)
+	}
+	if commandOutput(fmt.Errorf("plain")) != "" {
+		t.Error("an error without a command: want no output section")
 	}
 }
