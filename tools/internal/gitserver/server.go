@@ -3,6 +3,7 @@ package gitserver
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cgi"
@@ -86,15 +87,60 @@ func (h *gitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// REMOTE_USER; a reader never gets one.
 		env = append(env, "REMOTE_USER="+acct.User)
 	}
+	if err := withLength(r); err != nil {
+		h.cfg.Log.Warn("request body refused", "user", acct.User, "repo", repo, "err", err)
+		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+		return
+	}
+	defer r.Body.Close()
 	cg := &cgi.Handler{Path: h.cfg.HTTPBackend, Env: env, InheritEnv: []string{"PATH"}}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	cg.ServeHTTP(rec, r)
-	if push && r.Method == http.MethodPost && rec.status == http.StatusOK {
+	// git probes with a 4-byte flush packet ("0000") before a chunked
+	// upload; that POST is not a push.
+	if push && r.Method == http.MethodPost && rec.status == http.StatusOK && r.ContentLength != int64(len(flushPkt)) {
 		h.cfg.Log.Info("push received", "user", acct.User, "repo", repo)
 		if h.cfg.Notifier != nil {
 			h.cfg.Notifier.Pushed(repo)
 		}
 	}
+}
+
+// flushPkt is the body of git's probe request (remote-curl.c probe_rpc).
+const flushPkt = "0000"
+
+// maxBody bounds a request body the server spools: far above any pack
+// this repository pushes, small enough that a runaway client cannot fill
+// the container's disk.
+const maxBody = 512 << 20
+
+// withLength gives a chunked request a Content-Length. git sends every
+// pack above http.postBuffer (1 MiB) chunked, and net/http/cgi refuses
+// chunked bodies ("Chunked request bodies are not supported by CGI"): the
+// body is spooled to a temporary file, removed when the body is closed.
+func withLength(r *http.Request) error {
+	if r.ContentLength >= 0 || len(r.TransferEncoding) == 0 {
+		return nil
+	}
+	f, err := os.CreateTemp("", "gitserver-body-*")
+	if err != nil {
+		return fmt.Errorf("spool request body: %w", err)
+	}
+	os.Remove(f.Name()) // gone once closed; nothing left after a crash
+	n, err := io.Copy(f, io.LimitReader(r.Body, maxBody+1))
+	r.Body.Close()
+	if err == nil && n > maxBody {
+		err = fmt.Errorf("request body above %d MiB", maxBody>>20)
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("spool request body: %w", err)
+	}
+	r.Body, r.ContentLength, r.TransferEncoding = f, n, nil
+	return nil
 }
 
 // isPush reports whether the request is part of git-receive-pack: the
