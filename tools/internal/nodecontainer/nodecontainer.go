@@ -54,6 +54,45 @@ func (c Container) Start(ctx context.Context) error {
 	return c.run(ctx, "start", c.Name)
 }
 
+// StartAt starts the stopped container again at address ip on network,
+// as a machine that reboots keeps its address. podman gives a restarted
+// container a new one, and with a new address kube-router's BGP peers on
+// the other nodes stayed idle (seen: "Closed an accepted connection ...
+// BGP_FSM_IDLE", no route to the node's pods until kube-router restarted)
+// and the kubelet's serving certificate no longer matched. So the
+// container is reconnected with its old address before it starts.
+func (c Container) StartAt(ctx context.Context, network, ip string) error {
+	if err := c.run(ctx, "network", "disconnect", "--force", network, c.Name); err != nil {
+		return err
+	}
+	if err := c.run(ctx, "network", "connect", "--ip", ip, network, c.Name); err != nil {
+		return err
+	}
+	return c.Start(ctx)
+}
+
+// Address is the container's network and its address on it (kind nodes
+// are on exactly one). A stopped container may report the network with
+// no address: ip is "" then.
+func (c Container) Address(ctx context.Context) (network, ip string, err error) {
+	out, err := exec.CommandContext(ctx, c.Runtime, "inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.IPAddress}}\n{{end}}", c.Name).CombinedOutput()
+	if err != nil {
+		return "", "", fmt.Errorf("%s inspect %s: %w: %s", c.Runtime, c.Name, err, strings.TrimSpace(string(out)))
+	}
+	return parseAddress(c.Name, string(out))
+}
+
+func parseAddress(name, out string) (network, ip string, err error) {
+	lines := strings.Fields(strings.TrimSpace(out))
+	if len(lines) == 1 {
+		return lines[0], "", nil
+	}
+	if len(lines) != 2 {
+		return "", "", fmt.Errorf("container %s: want one network with an address, %s reports %q", name, "inspect", strings.TrimSpace(out))
+	}
+	return lines[0], lines[1], nil
+}
+
 // Running reports whether the container is running.
 func (c Container) Running(ctx context.Context) (bool, error) {
 	out, err := exec.CommandContext(ctx, c.Runtime, "inspect", "--format", "{{.State.Running}}", c.Name).CombinedOutput()

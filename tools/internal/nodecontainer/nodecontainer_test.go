@@ -26,3 +26,17 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestParseAddress(t *testing.T) {
+	if n, ip, err := parseAddress("w2", "kind 10.89.0.12\n"); err != nil || n != "kind" || ip != "10.89.0.12" {
+		t.Fatalf("parseAddress = %q %q %v", n, ip, err)
+	}
+	if n, ip, err := parseAddress("w2", "kind \n"); err != nil || n != "kind" || ip != "" {
+		t.Fatalf("stopped: parseAddress = %q %q %v", n, ip, err)
+	}
+	for _, out := range []string{"", "kind 10.89.0.12\npodman 10.88.0.3\n"} {
+		if _, _, err := parseAddress("w2", out); err == nil {
+			t.Errorf("parseAddress(%q): want an error", out)
+		}
+	}
+}

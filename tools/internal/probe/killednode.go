@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -16,7 +17,8 @@ import (
 // run's Sweep instead of leaving a node down.
 const KilledByAnnotation = "probe.parallel-poc.io/killed-by"
 
-// StartKilledNode starts node's container if it is not running and
+// StartKilledNode starts node's container if it is not running, at the
+// address the Node still reports (nodecontainer.StartAt says why), and
 // removes KilledByAnnotation.
 func StartKilledNode(ctx context.Context, e *Env, box nodecontainer.Container, node string) error {
 	running, err := box.Running(ctx)
@@ -24,7 +26,7 @@ func StartKilledNode(ctx context.Context, e *Env, box nodecontainer.Container, n
 		return err
 	}
 	if !running {
-		if err := box.Start(ctx); err != nil {
+		if err := startAtOldAddress(ctx, e, box, node); err != nil {
 			return err
 		}
 	}
@@ -33,6 +35,23 @@ func StartKilledNode(ctx context.Context, e *Env, box nodecontainer.Container, n
 		return fmt.Errorf("unmark %s: %w", node, err)
 	}
 	return nil
+}
+
+func startAtOldAddress(ctx context.Context, e *Env, box nodecontainer.Container, node string) error {
+	n, err := e.Client.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get node %s: %w", node, err)
+	}
+	network, _, err := box.Address(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range n.Status.Addresses {
+		if a.Type == corev1.NodeInternalIP && network != "" {
+			return box.StartAt(ctx, network, a.Address)
+		}
+	}
+	return box.Start(ctx)
 }
 
 // sweepKilledNodes starts the nodes an earlier run killed.

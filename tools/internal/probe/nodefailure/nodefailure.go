@@ -92,6 +92,10 @@ func disturb(ctx context.Context, e *probe.Env, r *probe.Result, box nodecontain
 	if m.addressBefore, err = internalIP(ctx, e, victim); err != nil {
 		return m, err
 	}
+	network, ip, err := box.Address(ctx)
+	if err != nil {
+		return m, err
+	}
 	if err := markKilled(ctx, e, victim); err != nil {
 		return m, err
 	}
@@ -109,11 +113,11 @@ func disturb(ctx context.Context, e *probe.Env, r *probe.Result, box nodecontain
 		return m, err
 	}
 	r.Event("%d web-app pods serving off %s", want, victim)
-	if err := box.Start(ctx); err != nil {
+	if err := box.StartAt(ctx, network, ip); err != nil {
 		return m, err
 	}
 	m.started = time.Now()
-	r.Event("started %s again", victim)
+	r.Event("started %s again at %s on %s (%s network connect --ip, as a rebooted machine keeps its address)", victim, ip, network, box.Runtime)
 	if m.ready, err = awaitNodeReady(ctx, e, victim); err != nil {
 		return m, err
 	}

@@ -201,7 +201,7 @@ func awaitServingFrom(ctx context.Context, e *probe.Env, node, clusterIP string)
 	err = until(ctx, waitLimit, "a pod on "+node+" reaching web-app", func() (bool, error) {
 		_, err := e.HTTPGet(ctx, e.Namespace, running.Name, "client", "http://"+clusterIP+"/", 3)
 		at = time.Now()
-		return err == nil, nil
+		return err == nil, err // an error is kept as the last one, not fatal
 	})
 	return at, err
 }
@@ -215,7 +215,8 @@ func nodeReady(n *corev1.Node) bool {
 	return false
 }
 
-// until polls cond every poll until it holds, fails, or limit passes.
+// until polls cond every poll until it holds or limit passes; an error
+// from cond does not stop it but is reported if the limit passes.
 func until(ctx context.Context, limit time.Duration, what string, cond func() (bool, error)) error {
 	deadline := time.Now().Add(limit)
 	var last error
