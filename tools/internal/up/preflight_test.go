@@ -48,12 +48,17 @@ func TestUpStepsOrder(t *testing.T) {
 		titles = append(titles, strings.Fields(s.Title)[0])
 	}
 	// The CNI must come after loading images (its image is local) and
-	// before waiting for Ready (nodes stay NotReady without it). The
-	// network check from every node comes last, so Flux starts on a
-	// settled network.
-	want := "Checking Building Building Creating Loading Installing Approving Waiting Installing Checking Checking"
+	// before waiting for Ready (nodes stay NotReady without it). Cluster
+	// DNS (CoreDNS from git, kubeadm's addon skipped) needs Ready nodes and
+	// comes before the DNS check. The network check from every node comes
+	// last, so Flux starts on a settled network.
+	want := "Checking Building Building Creating Loading Installing Approving Waiting Installing Installing Checking Checking"
 	if got := strings.Join(titles, " "); got != want {
 		t.Errorf("steps %q, want %q", got, want)
+	}
+	steps := UpSteps()
+	if !strings.Contains(steps[8].Title, "cluster DNS") || !strings.Contains(steps[10].Title, "DNS") {
+		t.Errorf("step 9 %q must install cluster DNS and step 11 %q check it", steps[8].Title, steps[10].Title)
 	}
 }
 
