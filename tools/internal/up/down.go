@@ -40,7 +40,14 @@ func stepDelete(e *Env) error {
 	if err := srv.Remove(e.Ctx); err != nil {
 		return fmt.Errorf("failed to remove the git server: %w", err)
 	}
-	return e.Cluster.Delete()
+	if err := e.Cluster.Delete(); err != nil {
+		return err
+	}
+	n, err := removeOrphanChains(e.teardown.firewall.chains)
+	if n > 0 {
+		e.Status.Note(fmt.Sprintf("removed %d empty chain(s) netavark left", n))
+	}
+	return err
 }
 
 // recordTeardown notes, before anything is deleted, the containers' mount
