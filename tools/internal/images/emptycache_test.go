@@ -1,19 +1,10 @@
 package images
 
 import (
-	"bytes"
-	"context"
-	"fmt"
-	"io/fs"
+	"github.com/parallel-poc/orchestration/tools/internal/cachetest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/parallel-poc/orchestration/tools/internal/versions"
 )
 
 // The tests in this file run Build, unchanged, on an empty, a warm and a
@@ -59,10 +50,16 @@ type cacheBuilder struct {
 	rerun   []rerunCase // runs after the first, in order, on the same cache
 }
 
+// layout is what the builder may leave below the cache root (".lock" is
+// its lock file).
+func (cb cacheBuilder) layout() cachetest.Layout {
+	return cachetest.Layout{Name: cb.name, Dir: cb.dir, Folders: cb.folders, Files: append([]string{".lock"}, cb.files...)}
+}
+
 // cacheHarness runs one builder on one cache.
 type cacheHarness interface {
 	// build runs the builder once and returns the steps it ran.
-	build(t *testing.T, force bool) ([]ranStep, error)
+	build(t *testing.T, force bool) ([]cachetest.Step, error)
 }
 
 type rerunCase struct {
@@ -71,11 +68,6 @@ type rerunCase struct {
 	force  bool
 	rootfs bool     // the Debian rootfs is built (a step before the images)
 	cached []string // the images that must report cached; every other one must not
-}
-
-type ranStep struct {
-	id     string
-	cached bool
 }
 
 func TestBuildersOnEmptyCache(t *testing.T) {
@@ -87,8 +79,8 @@ func TestBuildersOnEmptyCache(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s on an empty cache: %v", cb.name, err)
 			}
-			checkRan(t, ran, cb.first, nil)
-			checkLayout(t, cb, root)
+			cachetest.CheckRan(t, ran, cb.first, nil)
+			cachetest.CheckLayout(t, cb.layout(), root)
 		})
 	}
 }
@@ -120,271 +112,12 @@ func TestBuildersOnWarmAndHalfCleanedCache(t *testing.T) {
 						want = append(want, s)
 					}
 				}
-				checkRan(t, ran, want, rc.cached)
-				checkLayout(t, cb, root)
+				cachetest.CheckRan(t, ran, want, rc.cached)
+				cachetest.CheckLayout(t, cb.layout(), root)
 				if t.Failed() {
 					t.Fatalf("%s: the run %q went wrong (above)", cb.name, rc.name)
 				}
 			}
 		})
 	}
-}
-
-// checkRan compares the steps run with want, in order, and their cached
-// flags with cached.
-func checkRan(t *testing.T, ran []ranStep, want, cached []string) {
-	t.Helper()
-	var ids []string
-	for _, s := range ran {
-		ids = append(ids, s.id)
-		if s.cached != slices.Contains(cached, s.id) {
-			t.Errorf("%s: cached=%v, want %v", s.id, s.cached, !s.cached)
-		}
-	}
-	if !slices.Equal(ids, want) {
-		t.Errorf("steps run:\n  %v\nwant\n  %v", ids, want)
-	}
-}
-
-// checkLayout fails on anything below the cache root the table does not
-// list, on a missing folder, on leftovers in tmp/ and on half-written
-// (.partial) files.
-func checkLayout(t *testing.T, cb cacheBuilder, root string) {
-	t.Helper()
-	top, err := os.ReadDir(root)
-	if err != nil {
-		t.Fatalf("cache root: %v", err)
-	}
-	for _, e := range top {
-		if e.Name() != cb.dir {
-			t.Errorf("%s wrote %s below the cache root, outside its folder %s/", cb.name, e.Name(), cb.dir)
-		}
-	}
-	dir := filepath.Join(root, cb.dir)
-	for _, f := range cb.folders {
-		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || !fi.IsDir() {
-			t.Errorf("%s: no folder %s/ after the build (%v)", cb.name, f, err)
-		}
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatalf("%s: %v", cb.name, err)
-	}
-	for _, e := range entries {
-		if e.Name() == ".lock" || e.IsDir() && slices.Contains(cb.folders, e.Name()) || !e.IsDir() && matchesAny(cb.files, e.Name()) {
-			continue
-		}
-		t.Errorf("%s: unexpected %s in %s: list it in cacheBuilders", cb.name, e.Name(), dir)
-	}
-	if slices.Contains(cb.folders, "tmp") {
-		if left, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(left) > 0 {
-			var names []string
-			for _, e := range left {
-				names = append(names, e.Name())
-			}
-			t.Errorf("%s: tmp/ keeps %v after the build: an output was not moved into place, or a work dir not removed", cb.name, names)
-		}
-	}
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".partial") {
-			t.Errorf("%s: half-written %s left behind", cb.name, p)
-		}
-		return nil
-	})
-}
-
-func matchesAny(patterns []string, name string) bool {
-	for _, p := range patterns {
-		if ok, _ := filepath.Match(p, name); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// cacheTestImages take every path through buildImage: Debian files (the
-// rootfs), a local program, a wrapper module kept under src/ and a copy
-// of an upstream module in the work dir.
-func cacheTestImages(fake versions.Module) []Image {
-	return []Image{
-		{
-			Name: "cachetest-debian", Tag: "v1",
-			Go:     []GoProgram{{Mode: Local, Package: "./tools/internal/images/cmd/pgentry", Dest: "/usr/local/bin/pgentry"}},
-			Debian: &DebianFiles{Packages: []Pin{{"cachetest", "1.0"}}, Paths: []string{"/usr/bin/cachetest"}},
-			Files:  []File{tmpDir},
-			Config: Config{Entrypoint: []string{"/usr/local/bin/pgentry"}},
-		},
-		{
-			Name: "cachetest-go", Tag: "v1",
-			Go: []GoProgram{
-				{Mode: Wrapper, Module: fake, Package: fake.Path + "/cmd/wrapped", Dest: "/usr/local/bin/wrapped"},
-				{Mode: InModule, Module: fake, Package: "./cmd/copied", Dest: "/usr/local/bin/copied"},
-			},
-			Config: Config{Entrypoint: []string{"/usr/local/bin/wrapped"}},
-		},
-	}
-}
-
-// imagesHarness runs Build with fake go, debootstrap and chroot.
-type imagesHarness struct {
-	o     Options
-	imgs  []Image
-	calls string // the fakes append their command lines here
-}
-
-func newImagesHarness(t *testing.T, cacheRoot string) cacheHarness {
-	if os.Geteuid() != 0 {
-		t.Skip("the rootfs build mounts /proc in its chroot, as the real build does: run as root")
-	}
-	moduleDir, err := filepath.Abs("../../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(moduleDir, "go.mod")); err != nil {
-		t.Fatalf("module root: %v", err)
-	}
-	bin := t.TempDir()
-	calls := filepath.Join(bin, "calls")
-
-	// The upstream module `go mod download` would fetch.
-	fake := versions.Module{Path: "example.com/cachetest", Version: "v1.0.0"}
-	modDir := filepath.Join(bin, "mod")
-	for name, content := range map[string]string{
-		"go.mod":             "module example.com/cachetest\n\ngo 1.26\n",
-		"cmd/copied/main.go": "package main\n\nfunc main() {}\n",
-	} {
-		p := filepath.Join(modDir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o444); err != nil { // read-only, as in the module cache
-			t.Fatal(err)
-		}
-	}
-	// checkRaises reads a wrapper's binary's build info: it must be a Go
-	// program. gofmt is the smallest one at hand.
-	goProgram := goBinary(t)
-
-	var pins []string
-	for _, p := range RootfsFor(Catalogue()).Pins {
-		pins = append(pins, p.Name+"\t"+p.Version)
-	}
-	goCmd := writeExec(t, bin, "go", `#!/bin/sh
-# fake go: writes what go would write, compiles nothing
-echo "go $*" >> `+shQuote(calls)+`
-case "$1 $2" in
-"env GOVERSION")
-	echo go1.26.8-fake ;;
-"mod download")
-	echo '{"Dir": "`+modDir+`"}' ;;
-build*)
-	out=
-	while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done
-	mkdir -p "$(dirname "$out")" # go build makes the output's directory
-	if head -n1 go.mod | grep -q 'Generated by tools/internal/images'; then
-		cp `+shQuote(goProgram)+` "$out" # a wrapper: its build info is read
-	else
-		printf '#!/bin/sh\n# built in %s\n' "$PWD" > "$out"
-	fi ;;
-*)
-	echo "fake go: unexpected $*" >&2; exit 2 ;;
-esac
-`)
-	writeExec(t, bin, "debootstrap", `#!/bin/sh
-# fake debootstrap: the directories the rootfs build writes into
-echo "debootstrap $*" >> `+shQuote(calls)+`
-for a; do target=$prev; prev=$a; done # the target is the last but one argument
-mkdir -p "$target" && cd "$target" || exit 1
-mkdir -p proc etc/apt usr/bin usr/sbin
-echo "deb http://deb.debian.org/debian bookworm main" > etc/apt/sources.list
-echo cachetest > usr/bin/cachetest
-`)
-	writeExec(t, bin, "chroot", `#!/bin/sh
-# fake chroot: apt-get does nothing, dpkg-query lists the pins
-echo "chroot $*" >> `+shQuote(calls)+`
-[ -d "$1/proc" ] || { echo "fake chroot: no rootfs at $1" >&2; exit 1; }
-case "$2" in
-apt-get) ;;
-dpkg-query) printf '%s\n' `+shQuoteAll(pins)+` ;;
-*) echo "fake chroot: unexpected $*" >&2; exit 2 ;;
-esac
-`)
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	return &imagesHarness{
-		o:     Options{GoCmd: goCmd, ModuleDir: moduleDir, CacheDir: cacheRoot, Created: time.Unix(0, 0).UTC()},
-		imgs:  cacheTestImages(fake),
-		calls: calls,
-	}
-}
-
-func (h *imagesHarness) build(t *testing.T, force bool) ([]ranStep, error) {
-	t.Helper()
-	if err := os.WriteFile(h.calls, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	o := h.o
-	o.Force, o.Out = force, &out
-	res, err := Build(context.Background(), h.imgs, o)
-	if err != nil {
-		return nil, fmt.Errorf("%w\nstatus:\n%s", err, out.String())
-	}
-	calls, _ := os.ReadFile(h.calls)
-	var ran []ranStep
-	if bytes.Contains(calls, []byte("debootstrap ")) {
-		ran = append(ran, ranStep{id: "rootfs"})
-	}
-	for _, r := range res {
-		ran = append(ran, ranStep{id: r.Name, cached: r.Cached})
-		if fi, err := os.Stat(r.File); err != nil || fi.Size() != r.Size {
-			return ran, fmt.Errorf("%s: archive %s (size %d): %v", r.Name, r.File, r.Size, err)
-		}
-		if !r.Cached {
-			if _, err := os.Stat(filepath.Join(o.CacheDir, "images", "logs", r.Name+".log")); err != nil {
-				return ran, fmt.Errorf("%s was built without its log: %w", r.Name, err)
-			}
-		}
-	}
-	return ran, nil
-}
-
-// goBinary is a small Go program with build info.
-func goBinary(t *testing.T) string {
-	t.Helper()
-	if goCmd, err := exec.LookPath("go"); err == nil {
-		if real, err := filepath.EvalSymlinks(goCmd); err == nil {
-			if p := filepath.Join(filepath.Dir(real), "gofmt"); exists(p) {
-				return p
-			}
-		}
-	}
-	self, err := os.Executable() // the test binary: larger, but a Go program too
-	if err != nil {
-		t.Fatal(err)
-	}
-	return self
-}
-
-func exists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
-
-func writeExec(t *testing.T, dir, name, content string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-func shQuoteAll(ss []string) string {
-	q := make([]string, len(ss))
-	for i, s := range ss {
-		q[i] = shQuote(s)
-	}
-	return strings.Join(q, " ")
 }

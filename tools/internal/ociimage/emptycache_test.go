@@ -3,11 +3,9 @@ package ociimage
 import (
 	"context"
 	"fmt"
-	"io/fs"
+	"github.com/parallel-poc/orchestration/tools/internal/cachetest"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 )
 
@@ -51,6 +49,12 @@ type cacheBuilder struct {
 	rerun   []rerunCase // runs after a first run on an empty cache, in order, on the same cache
 }
 
+// layout is what the builder may leave below the cache root (it takes
+// no lock).
+func (cb cacheBuilder) layout() cachetest.Layout {
+	return cachetest.Layout{Name: cb.name, Dir: cb.dir, Folders: cb.folders, Files: cb.files}
+}
+
 type rerunCase struct {
 	name   string
 	remove []string // deleted below the cache root before the run
@@ -65,7 +69,7 @@ func TestBuildersOnEmptyCache(t *testing.T) {
 			if err := build(); err != nil {
 				t.Fatalf("%s on an empty cache: %v", cb.name, err)
 			}
-			checkLayout(t, cb, root)
+			cachetest.CheckLayout(t, cb.layout(), root)
 		})
 	}
 }
@@ -92,7 +96,7 @@ func TestBuildersOnWarmAndHalfCleanedCache(t *testing.T) {
 				if err := build(); err != nil {
 					t.Fatalf("%s, %s: %v", cb.name, rc.name, err)
 				}
-				checkLayout(t, cb, root)
+				cachetest.CheckLayout(t, cb.layout(), root)
 				if t.Failed() {
 					t.Fatalf("%s: the run %q went wrong (above)", cb.name, rc.name)
 				}
@@ -140,51 +144,4 @@ printf '#!/bin/sh\n# %s\n' "$pkg" > "$out"
 		}
 		return nil
 	}
-}
-
-// checkLayout fails on anything below the cache root the table does not
-// list, on a missing folder and on half-written (.partial) files.
-func checkLayout(t *testing.T, cb cacheBuilder, root string) {
-	t.Helper()
-	first, _, _ := strings.Cut(cb.dir, "/")
-	top, err := os.ReadDir(root)
-	if err != nil {
-		t.Fatalf("cache root: %v", err)
-	}
-	for _, e := range top {
-		if e.Name() != first {
-			t.Errorf("%s wrote %s below the cache root, outside its folder %s/", cb.name, e.Name(), cb.dir)
-		}
-	}
-	dir := filepath.Join(root, cb.dir)
-	for _, f := range cb.folders {
-		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || !fi.IsDir() {
-			t.Errorf("%s: no folder %s/ after the build (%v)", cb.name, f, err)
-		}
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatalf("%s: %v", cb.name, err)
-	}
-	for _, e := range entries {
-		if e.IsDir() && slices.Contains(cb.folders, e.Name()) || !e.IsDir() && matchesAny(cb.files, e.Name()) {
-			continue
-		}
-		t.Errorf("%s: unexpected %s in %s: list it in cacheBuilders", cb.name, e.Name(), dir)
-	}
-	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".partial") {
-			t.Errorf("%s: half-written %s left behind", cb.name, p)
-		}
-		return nil
-	})
-}
-
-func matchesAny(patterns []string, name string) bool {
-	for _, p := range patterns {
-		if ok, _ := filepath.Match(p, name); ok {
-			return true
-		}
-	}
-	return false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/parallel-poc/orchestration/tools/internal/cachetest"
 	"io"
 	"os"
 	"os/exec"
@@ -64,8 +65,8 @@ func TestInterruptedCLIBuild(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the run after the killed one: %v", err)
 			}
-			checkRan(t, ran, fluxOutputs, []string{"source-controller", "kustomize-controller", "gitserver"})
-			checkLayout(t, cacheBuilders[0], root)
+			cachetest.CheckRan(t, ran, fluxOutputs, []string{"source-controller", "kustomize-controller", "gitserver"})
+			cachetest.CheckLayout(t, cacheBuilders[0].layout(), root)
 		})
 	}
 }
