@@ -289,17 +289,8 @@ func TestRequestsOutsideWhatIsServed(t *testing.T) {
 }
 
 func TestConcurrencyAndTimeoutAreBounded(t *testing.T) {
-	var inFlight, peak atomic.Int32
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := inFlight.Add(1)
-		defer inFlight.Add(-1)
-		for {
-			p := peak.Load()
-			if n <= p || peak.CompareAndSwap(p, n) {
-				break
-			}
-		}
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -307,7 +298,16 @@ func TestConcurrencyAndTimeoutAreBounded(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(release)
-	f := newFixture(t, func(c *Config) { c.Concurrency = 2; c.Timeout = 200 * time.Millisecond })
+	// Requests in flight are counted where the limit applies, on the
+	// client side: a handler sees its client's timeout a moment late, so
+	// counting there saw 3 at once now and then although the scraper
+	// never had more than 2 outstanding.
+	count := &countingTransport{next: http.DefaultTransport}
+	f := newFixture(t, func(c *Config) {
+		c.Concurrency = 2
+		c.Timeout = 200 * time.Millisecond
+		c.Client = &http.Client{Transport: count} // no client Timeout: the scraper's own deadline must end each scrape
+	})
 	e := &exporter{srv: srv}
 	for i := range 5 {
 		f.addPod(t, fmt.Sprintf("slow-%d", i), "web", e)
@@ -317,12 +317,26 @@ func TestConcurrencyAndTimeoutAreBounded(t *testing.T) {
 	if len(errs) != 5 {
 		t.Errorf("want 5 timeout errors, got %v", errs)
 	}
-	if p := peak.Load(); p > 2 {
+	if p := count.peak.Load(); p > 2 {
 		t.Errorf("%d scrapes in flight at once, limit 2", p)
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("round took %v: the per-scrape timeout was not applied", d)
 	}
+}
+
+// countingTransport records the most requests it had outstanding at once.
+type countingTransport struct {
+	next           http.RoundTripper
+	inFlight, peak atomic.Int32
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	n := c.inFlight.Add(1)
+	defer c.inFlight.Add(-1)
+	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
+	}
+	return c.next.RoundTrip(r)
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
