@@ -31,7 +31,11 @@ require (
 	sigs.k8s.io/yaml v1.6.0
 )
 
-require github.com/jackc/puddle/v2 v2.2.3 // indirect
+require (
+	filippo.io/age v1.3.1 // indirect
+	filippo.io/hpke v0.4.0 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
+)
 
 require (
 	al.essio.dev/pkg/shellescape v1.5.1 // indirect

@@ -22,3 +22,9 @@ func (g gitRunner) run(ctx context.Context, args ...string) (string, error) {
 	}
 	return strings.TrimSpace(stdout.String()), nil
 }
+
+// Git runs git in dir the same way (no prompt, C locale) and returns its
+// trimmed standard output; the error carries the command and its output.
+func Git(ctx context.Context, dir string, args ...string) (string, error) {
+	return gitRunner{dir}.run(ctx, args...)
+}

@@ -29,7 +29,10 @@ const (
 	IP            = "10.89.0.100"
 	Port          = 8418
 	Repo          = "fleet"
-	specLabel     = "parallel-poc.gitserver.spec"
+	// SecretsRepo holds the dev-kind Secrets, SOPS-encrypted for this
+	// machine's age key; the bring-up writes it (tools/internal/secrets).
+	SecretsRepo = "dev-kind-secrets"
+	specLabel   = "parallel-poc.gitserver.spec"
 )
 
 // Container is the git server as a podman container.
@@ -43,7 +46,9 @@ type Container struct {
 	Port     int
 	Volume   string
 	StateDir string // host: etc/ is mounted at ConfigDir
-	Repo     string
+	Repo     string // the repository Flux bootstraps from
+	// Extra are the other repositories served.
+	Extra []string
 }
 
 // StateDir is where the server's credentials and hook kubeconfig live,
@@ -57,18 +62,29 @@ func New(stateDir, archive, imageID string) Container {
 	return Container{
 		Name: ContainerName, Image: ImageRef(), ImageID: imageID, Archive: archive,
 		Network: Network, IP: IP, Port: Port, Volume: VolumeName, StateDir: stateDir, Repo: Repo,
+		Extra: []string{SecretsRepo},
 	}
 }
 
 // InClusterURL is the repository as nodes and pods reach it (and the host
 // too, over the kind bridge): what flux bootstrap gets as --url.
 func (c Container) InClusterURL() string {
-	return fmt.Sprintf("http://%s:%d/%s.git", c.IP, c.Port, c.Repo)
+	return c.InClusterURLOf(c.Repo)
+}
+
+// InClusterURLOf is any served repository as nodes and pods reach it.
+func (c Container) InClusterURLOf(repo string) string {
+	return fmt.Sprintf("http://%s:%d/%s.git", c.IP, c.Port, repo)
 }
 
 // HostURL is the repository on the published loopback port: the working
 // clone's `cluster` remote.
-func (c Container) HostURL() string { return fmt.Sprintf("http://127.0.0.1:%d/%s.git", c.Port, c.Repo) }
+func (c Container) HostURL() string { return c.HostURLOf(c.Repo) }
+
+// HostURLOf is any served repository on the published loopback port.
+func (c Container) HostURLOf(repo string) string {
+	return fmt.Sprintf("http://127.0.0.1:%d/%s.git", c.Port, repo)
+}
 
 func (c Container) etcDir() string { return filepath.Join(c.StateDir, "etc") }
 
@@ -86,7 +102,7 @@ func (c Container) RunArgs() []string {
 		"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
 		"--restart", "always",
 	}
-	cmd := []string{c.Image, "-listen", fmt.Sprintf(":%d", c.Port), "-repos", c.Repo}
+	cmd := []string{c.Image, "-listen", fmt.Sprintf(":%d", c.Port), "-repos", strings.Join(append([]string{c.Repo}, c.Extra...), ",")}
 	sum := sha256.Sum256([]byte(strings.Join(append(append(append([]string{}, opts...), cmd...), c.ImageID), "\x00")))
 	label := []string{"--label", specLabel + "=" + hex.EncodeToString(sum[:8])}
 	return slices.Concat([]string{"run"}, opts, label, cmd)

@@ -42,10 +42,17 @@ func ReconcileRequestPatch(at time.Time) []byte {
 // a reconcile request. Only patch is needed (no get): the RBAC allows no
 // more.
 func RequestReconcile(ctx context.Context, dyn dynamic.Interface, at time.Time) error {
+	return RequestReconcileOf(ctx, dyn, FluxSource, at)
+}
+
+// RequestReconcileOf patches the GitRepository flux-system/<name> the
+// same way (the hook may patch only flux-system; the host's admin
+// client patches the others).
+func RequestReconcileOf(ctx context.Context, dyn dynamic.Interface, name string, at time.Time) error {
 	_, err := dyn.Resource(GitRepositories).Namespace(FluxNamespace).
-		Patch(ctx, FluxSource, types.MergePatchType, ReconcileRequestPatch(at), metav1.PatchOptions{FieldManager: "gitserver"})
+		Patch(ctx, name, types.MergePatchType, ReconcileRequestPatch(at), metav1.PatchOptions{FieldManager: "gitserver"})
 	if err != nil {
-		return fmt.Errorf("failed to request reconciliation of GitRepository %s/%s: %w", FluxNamespace, FluxSource, err)
+		return fmt.Errorf("failed to request reconciliation of GitRepository %s/%s: %w", FluxNamespace, name, err)
 	}
 	return nil
 }

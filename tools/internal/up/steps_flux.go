@@ -22,17 +22,22 @@ type fluxState struct {
 	creds  gitserver.Credentials
 	remote flux.Remote
 	head   string
+	// secretsHead is the dev-kind-secrets commit stepSecrets pushed.
+	secretsHead string
 }
 
-// FluxSteps follow the cluster steps: git server, push, bootstrap, then
-// wait until every Kustomization is Ready at the pushed revision.
+// FluxSteps follow the cluster steps: git server, push, the encrypted
+// Secrets and their key, bootstrap, then wait until every Kustomization
+// is Ready at the pushed revisions.
 func FluxSteps() []Step {
 	return []Step{
 		{"Starting the git server 🗄", stepGitServer},
 		{"Pushing HEAD to the cluster's remote ⬆", stepPush},
+		{"Encrypting the dev-kind Secrets (SOPS, age) 🔐", stepSecrets},
 		{"Bootstrapping Flux 🚀", stepBootstrap},
 		{"Reconciling on every push 🔔", stepHook},
 		{"Waiting for every Kustomization at HEAD ⏳", stepSynced},
+		{"Waiting for the decrypted Secrets ⏳", stepSecretsApplied},
 	}
 }
 

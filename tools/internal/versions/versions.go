@@ -26,6 +26,11 @@ var (
 	Flux                = Module{"github.com/fluxcd/flux2/v2", "v2.9.5"}
 	SourceController    = Module{"github.com/fluxcd/source-controller", "v1.9.5"}
 	KustomizeController = Module{"github.com/fluxcd/kustomize-controller", "v1.9.5"}
+	// SOPS is the version kustomize-controller v1.9.5 requires (its
+	// go.mod): the sops CLI that encrypts the dev-kind Secrets is built
+	// inside that module, so it writes exactly what the controller reads.
+	// The builder fails if the two ever differ.
+	SOPS = Module{"github.com/getsops/sops/v3", "v3.13.2"}
 
 	// IstioAPI ships kubernetes/customresourcedefinitions.gen.yaml.
 	IstioAPI = Module{"istio.io/api", "v1.28.0"}

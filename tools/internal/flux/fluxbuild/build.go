@@ -47,6 +47,7 @@ type Result struct {
 	Controllers []Image // load into every node
 	GitServer   Image   // load into podman (gitserver.Container does)
 	CLI         CLI
+	SOPS        SOPS // encrypts the Secrets kustomize-controller decrypts
 }
 
 // Images are all archives, controllers first.
@@ -72,9 +73,9 @@ func Rootfs() images.Rootfs {
 	}
 }
 
-// Build builds the controller images, the git server image and the flux
-// CLI, or finds them in the cache, in that order; it stops at the first
-// failure.
+// Build builds the controller images, the git server image, the flux
+// CLI and the sops CLI, or finds them in the cache, in that order; it
+// stops at the first failure.
 func Build(ctx context.Context, o Options) (Result, error) {
 	c := newCache(o.CacheDir)
 	unlock, err := c.lock(o.Out)
@@ -98,7 +99,10 @@ func Build(ctx context.Context, o Options) (Result, error) {
 	if res.GitServer, err = b.gitServer(ctx); err != nil {
 		return res, err
 	}
-	res.CLI, err = b.cli(ctx)
+	if res.CLI, err = b.cli(ctx); err != nil {
+		return res, err
+	}
+	res.SOPS, err = b.sops(ctx)
 	return res, err
 }
 

@@ -20,6 +20,7 @@ const builderRevision = 1
 //
 //	images/<name>-<tag>.tar   docker archive (stable name), .json its record
 //	cli/flux-<version>-<key>/ the flux binary and the manifests it embeds
+//	cli/sops-<version>-<key>/ the sops binary
 //	rootfs/<suite>-<key>/     the Debian rootfs
 //	logs/<name>.log           the last build's output
 //	tmp/                      work in progress, wiped when the lock is taken

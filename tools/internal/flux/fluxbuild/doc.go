@@ -9,7 +9,10 @@
 //   - localhost/parallel-poc/gitserver: Debian's git and its libraries
 //     plus this repository's tools/gitserver;
 //   - the flux CLI, built inside a copy of the flux2 module after its
-//     cmd/flux/manifests are assembled offline (tools/internal/flux/manifests).
+//     cmd/flux/manifests are assembled offline (tools/internal/flux/manifests);
+//   - the sops CLI, built inside the same copy of kustomize-controller's
+//     module as the controller (its go.mod picks the sops version), so it
+//     encrypts with the code that decrypts and reuses its compiled packages.
 //
 // Images are docker archives for `kind load image-archive` and `podman
 // load`, cached under $PARALLEL_POC_CACHE/flux by a key over every input

@@ -197,14 +197,7 @@ func (b *builder) cli(ctx context.Context) (CLI, error) {
 	if err != nil {
 		return CLI{}, fmt.Errorf("failed to build the flux CLI: %w", err)
 	}
-	// Builds for older keys are of no use any more.
-	if old, _ := filepath.Glob(b.c.path("cli", "flux-*")); len(old) > 0 {
-		for _, o := range old {
-			if o != dir {
-				os.RemoveAll(o)
-			}
-		}
-	}
+	removeOthers(b.c.path("cli", "flux-*"), dir)
 	out.Elapsed = time.Since(start)
 	return out, nil
 }

@@ -39,15 +39,28 @@ generated_secrets := {[lib.namespace_of(o), name] |
 	name := object.get(o, ["spec", "target", "name"], lib.name_of(o))
 }
 
+# Secrets supplied from outside the tree, with their keys: the SOPS-encrypted
+# dev-kind Secrets that make up writes (data/external_secrets.json).
+external_secrets := {[s.namespace, s.name] | some s in data.k8s.external_secrets.secrets}
+
+external_secret_keys := {[s.namespace, s.name, k] |
+	some s in data.k8s.external_secrets.secrets
+	some k in s.keys
+}
+
 provided("ConfigMap", ns, name) if [ns, name] in configmaps
 
 provided("Secret", ns, name) if [ns, name] in secrets
 
 provided("Secret", ns, name) if [ns, name] in generated_secrets
 
+provided("Secret", ns, name) if [ns, name] in external_secrets
+
 has_key("ConfigMap", ns, name, k) if [ns, name, k] in configmap_keys
 
 has_key("Secret", ns, name, k) if [ns, name, k] in secret_keys
+
+has_key("Secret", ns, name, k) if [ns, name, k] in external_secret_keys
 
 # Keys are checked only against objects written in the tree.
 keys_known("ConfigMap", ns, name) if [ns, name] in configmaps
@@ -56,6 +69,8 @@ keys_known("Secret", ns, name) if {
 	[ns, name] in secrets
 	not [ns, name] in generated_secrets
 }
+
+keys_known("Secret", ns, name) if [ns, name] in external_secrets
 
 # ---------------------------------------------------------------------------
 # ConfigMaps and Secrets referenced by pod templates

@@ -33,8 +33,12 @@ test_configmap_in_other_namespace if {
 	fx.has_msg(rule.deny, ["ConfigMap web-app-config, which does not exist in namespace parallel-poc"]) with input as inp
 }
 
+# The fixtures' Secrets are not supplied from outside in these tests.
+no_external := {"secrets": []}
+
 test_missing_secret_key_ref if {
 	vs := rule.deny with input as fx.removed_input("Secret", "postgres-credentials")
+		with data.k8s.external_secrets as no_external
 
 	# web-app env DATABASE_URL, postgres env POSTGRES_PASSWORD, db-migrate envFrom
 	count(vs) == 3
@@ -45,7 +49,7 @@ test_missing_secret_key_ref if {
 
 test_missing_secret_key if {
 	inp := fx.patch_input("Secret", "postgres-credentials", [{"op": "remove", "path": "/stringData/url"}])
-	vs := rule.deny with input as inp
+	vs := rule.deny with input as inp with data.k8s.external_secrets as no_external
 	count(vs) == 1
 	fx.has_msg(vs, ["container web env DATABASE_URL references key url of Secret postgres-credentials, which has no such key"])
 }
@@ -58,6 +62,22 @@ test_secret_data_keys if {
 	count(rule.deny) == 0 with input as inp
 }
 
+# A Secret the repository does not hold is provided when
+# data/external_secrets.json lists it (make up's SOPS-encrypted Secrets),
+# and its keys are checked against that list.
+test_external_secret_provides if {
+	ext := {"secrets": [{"namespace": "parallel-poc", "name": "postgres-credentials", "keys": ["url", "password", "username"]}]}
+	resources := fx.without("Secret", "postgres-credentials")
+	count(rule.deny) == 0 with input as fx.input_of(resources) with data.k8s.external_secrets as ext
+}
+
+test_external_secret_missing_key if {
+	ext := {"secrets": [{"namespace": "parallel-poc", "name": "postgres-credentials", "keys": ["password"]}]}
+	resources := fx.without("Secret", "postgres-credentials")
+	vs := rule.deny with input as fx.input_of(resources) with data.k8s.external_secrets as ext
+	fx.has_msg(vs, ["references key url of Secret postgres-credentials, which has no such key"])
+}
+
 test_sealed_secret_provides if {
 	sealed := {
 		"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
@@ -65,7 +85,7 @@ test_sealed_secret_provides if {
 		"spec": {"encryptedData": {"url": "AgB...", "password": "AgC..."}},
 	}
 	resources := array.concat(fx.without("Secret", "postgres-credentials"), [sealed])
-	count(rule.deny) == 0 with input as fx.input_of(resources)
+	count(rule.deny) == 0 with input as fx.input_of(resources) with data.k8s.external_secrets as no_external
 }
 
 test_external_secret_target_name if {
@@ -75,7 +95,7 @@ test_external_secret_target_name if {
 		"spec": {"target": {"name": "postgres-credentials"}},
 	}
 	resources := array.concat(fx.without("Secret", "postgres-credentials"), [ext])
-	count(rule.deny) == 0 with input as fx.input_of(resources)
+	count(rule.deny) == 0 with input as fx.input_of(resources) with data.k8s.external_secrets as no_external
 }
 
 test_volume_references if {
