@@ -206,7 +206,7 @@ func TestRules(t *testing.T) {
 	want := []string{
 		"container_probes", "container_resources", "default_deny", "hpa", "image_pinned", "image_ports",
 		"ingress_class", "insecure_tls", "leader_election_rbac", "mesh_routing", "network_policy_selectors", "non_root", "pdb",
-		"references", "replica_spread_budget", "rolling_update", "shutdown_budget",
+		"references", "replica_spread_budget", "rolling_update", "secret_encrypted", "shutdown_budget",
 	}
 	if !slices.Equal(names, want) {
 		t.Errorf("Rules() = %v, want %v", names, want)

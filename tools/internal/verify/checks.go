@@ -13,10 +13,17 @@ import (
 	"github.com/parallel-poc/orchestration/tools/internal/render"
 )
 
+// checkSchemas validates each object on its own; SOPS-encrypted Secrets
+// as they will be once decrypted (schemaDocument).
 func (v *Verifier) checkSchemas(objs []render.Resource) []findings.Finding {
 	var out []findings.Finding
 	for _, o := range objs {
-		for _, p := range v.schemas.Validate(o.YAML) {
+		doc, err := schemaDocument(o)
+		if err != nil {
+			out = append(out, findings.Finding{Resource: o.ID, Rule: "schema", Message: err.Error(), Source: o.Source})
+			continue
+		}
+		for _, p := range v.schemas.Validate(doc) {
 			msg := p.Message
 			if p.Path != "" {
 				msg = p.Path + ": " + msg

@@ -83,12 +83,30 @@ web_config := {
 	"data": {"LOG_LEVEL": "info"},
 }
 
+# sops_metadata is what `sops --encrypt --age <recipient> --encrypted-regex
+# '^(data|stringData)$'` adds to a file (ciphertexts made up, in its shape).
+sops_metadata := {
+	"age": [{
+		"recipient": "age1gzvhrtgavsc5yjdff5x3az7t6dff2z5nfda3knxcnmvyrxj2sdqeflv3jf",
+		"enc": "-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSB0ZXN0\n-----END AGE ENCRYPTED FILE-----\n",
+	}],
+	"lastmodified": "2026-12-02T05:00:00Z",
+	"mac": "ENC[AES256_GCM,data:y1FRV6a73UKLjph5NoVIA40i9uyZ4qLcWTtSVj5Y6ycFE5Yraobf7ryVL0nBjsspNQkL/4xdzE0mf4MG/0U6BQ==,iv:E1hntkbtJUof8An11y6MQJ0j98/D/OKEbEJ4ADbecRY=,tag:5iceVIuoAT0DJZLTSXgA5A==,type:str]",
+	"encrypted_regex": "^(data|stringData)$",
+	"version": "3.13.2",
+}
+
+# Encrypted with SOPS, as every Secret with values in git must be.
 postgres_secret := {
 	"apiVersion": "v1",
 	"kind": "Secret",
 	"metadata": {"name": "postgres-credentials", "namespace": ns},
 	"type": "Opaque",
-	"stringData": {"url": "postgres://app@postgres-headless:5432/app", "password": "change-me"},
+	"stringData": {
+		"url": "ENC[AES256_GCM,data:74m/3SAZucZtjeurbBmN5CRPsTo=,iv:b7lgCVhmO85GqjgjR5cy8LwqJ7H9+Ec4w2YDzxqd/PA=,tag:tIRDH0h2OX+pCnobT6vZng==,type:str]",
+		"password": "ENC[AES256_GCM,data:B7GNvFRvMjk=,iv:HVEzJXdspyOiZCkWqq/2/56y8qWx6+BRi/6evyuQVBc=,tag:R6nVzsUyxXxs0srMiLpIhg==,type:str]",
+	},
+	"sops": sops_metadata,
 }
 
 web_service_account := {
