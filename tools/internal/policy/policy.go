@@ -115,7 +115,15 @@ func New(ctx context.Context) (*Engine, error) {
 // returns the violations sorted by namespace, kind, name, rule, field and
 // message, without duplicates.
 func (e *Engine) Evaluate(ctx context.Context, resources []map[string]any) ([]Violation, error) {
-	input, err := inputValue(resources)
+	return e.EvaluateTarget(ctx, "", resources)
+}
+
+// EvaluateTarget is Evaluate for the directory target (relative to the
+// repository root), which rules read as input.target: what reaches a
+// target from outside the tree is declared per target
+// (data/external_secrets.json).
+func (e *Engine) EvaluateTarget(ctx context.Context, target string, resources []map[string]any) ([]Violation, error) {
+	input, err := inputValue(target, resources)
 	if err != nil {
 		return nil, err
 	}
@@ -146,12 +154,12 @@ func (e *Engine) Evaluate(ctx context.Context, resources []map[string]any) ([]Vi
 
 // inputValue builds {"resources": [...]} as an AST value directly, which is
 // much cheaper than letting rego round-trip the Go maps through JSON.
-func inputValue(resources []map[string]any) (ast.Value, error) {
+func inputValue(target string, resources []map[string]any) (ast.Value, error) {
 	items := make([]any, len(resources))
 	for i, r := range resources {
 		items[i] = r
 	}
-	doc := map[string]any{"resources": items}
+	doc := map[string]any{"resources": items, "target": target}
 	v, err := ast.InterfaceToValue(doc)
 	if err == nil {
 		return v, nil

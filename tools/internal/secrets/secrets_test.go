@@ -22,7 +22,7 @@ func TestExternalSecretsDataMatchesDevKind(t *testing.T) {
 	var doc struct {
 		Secrets []struct {
 			Namespace, Name string
-			Keys            []string
+			Keys, Targets   []string
 		}
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
@@ -31,6 +31,9 @@ func TestExternalSecretsDataMatchesDevKind(t *testing.T) {
 	var got []Declared
 	for _, s := range doc.Secrets {
 		got = append(got, Declared{s.Namespace, s.Name, s.Keys})
+		if len(s.Targets) == 0 {
+			t.Errorf("%s/%s: no targets: the references policy would never see it", s.Namespace, s.Name)
+		}
 	}
 	if !reflect.DeepEqual(got, DevKind()) {
 		t.Errorf("external_secrets.json lists %+v, the generator makes %+v", got, DevKind())

@@ -1,6 +1,7 @@
 package up
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/parallel-poc/orchestration/tools/internal/gitserver"
+	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
 	"github.com/parallel-poc/orchestration/tools/internal/secrets"
 )
 
@@ -18,6 +20,9 @@ import (
 // attempt can decrypt.
 func stepSecrets(e *Env) error {
 	l := secrets.LayoutIn(e.CacheDir)
+	if err := l.RotationPending(); err != nil {
+		return err
+	}
 	key, created, err := secrets.EnsureKey(l.KeyFile())
 	if err != nil {
 		return err
@@ -62,4 +67,40 @@ func stepSecretsApplied(e *Env) error {
 		return err
 	}
 	return secrets.WaitApplied(e.Ctx, dyn, e.flux.secretsHead, 5*time.Minute)
+}
+
+// RotateSecrets replaces the machine's age key on the running cluster
+// (secrets.Rotate): `go run ./tools/secrets rotate`.
+func RotateSecrets(ctx context.Context, o Options) error {
+	e := newEnv(ctx, o)
+	if err := buildFlux(e); err != nil { // cached after make up: finds the sops CLI
+		return err
+	}
+	if st, err := e.Cluster.Inspect(ctx); err != nil {
+		return err
+	} else if st.Health != kindcluster.Healthy {
+		return fmt.Errorf("no healthy cluster to rotate the key of (%s): run make up first", st.Reason)
+	}
+	cfg, err := e.Cluster.RESTConfig()
+	if err != nil {
+		return err
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	server := gitserver.New(gitserver.StateDir(e.CacheDir), "", "")
+	creds, err := gitserver.EnsureCredentials(server.StateDir, server.Port)
+	if err != nil {
+		return err
+	}
+	l := secrets.LayoutIn(e.CacheDir)
+	return secrets.Rotate(ctx, secrets.RotateOptions{
+		Layout: l, SOPS: secrets.SOPS{Bin: e.flux.build.SOPS.Path}, Kube: kube, Dyn: dyn, Out: o.Out,
+		Repo: secrets.Repo{Dir: l.RepoDir(), URL: server.HostURLOf(gitserver.SecretsRepo), CredentialsFile: creds.GitCredentials},
+	})
 }

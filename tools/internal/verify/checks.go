@@ -36,14 +36,14 @@ func (v *Verifier) checkSchemas(objs []render.Resource) []findings.Finding {
 
 // checkPolicies evaluates every rule over the whole rendered tree, so
 // cross-resource rules (PDB vs HPA, references, mesh subsets) see it all.
-func (v *Verifier) checkPolicies(ctx context.Context, objs []render.Resource) []findings.Finding {
+func (v *Verifier) checkPolicies(ctx context.Context, target string, objs []render.Resource) []findings.Finding {
 	input := make([]map[string]any, len(objs))
 	sources := map[string]string{}
 	for i, o := range objs {
 		input[i] = o.Object
 		sources[key(o.ID.Kind, o.ID.Namespace, o.ID.Name)] = o.Source
 	}
-	violations, err := v.rules.Evaluate(ctx, input)
+	violations, err := v.rules.EvaluateTarget(ctx, target, input)
 	if err != nil {
 		return []findings.Finding{{Rule: "policy", Message: fmt.Sprintf("failed to evaluate policies: %v", err)}}
 	}

@@ -146,7 +146,7 @@ func TestMalformedSOPSIsReportedByThePolicy(t *testing.T) {
 		t.Errorf("schema findings on the decrypted shape: %v", fs)
 	}
 	var got []string
-	for _, f := range v.checkPolicies(t.Context(), objs) {
+	for _, f := range v.checkPolicies(t.Context(), "", objs) {
 		if f.Rule == "secret_encrypted" && f.Severity == findings.Error {
 			got = append(got, f.Message)
 		}

@@ -181,7 +181,7 @@ func (v *Verifier) checkTarget(ctx context.Context, target string) (res targetRe
 	for _, f := range v.checkSchemas(objs) {
 		add(f)
 	}
-	for _, f := range v.checkPolicies(ctx, objs) {
+	for _, f := range v.checkPolicies(ctx, rel, objs) {
 		add(f)
 	}
 	syncs, fluxFindings := checkFluxPaths(v.root, objs)

@@ -39,12 +39,15 @@ generated_secrets := {[lib.namespace_of(o), name] |
 	name := object.get(o, ["spec", "target", "name"], lib.name_of(o))
 }
 
-# Secrets supplied from outside the tree, with their keys: the SOPS-encrypted
-# dev-kind Secrets that make up writes (data/external_secrets.json).
-external_secrets := {[s.namespace, s.name] | some s in data.k8s.external_secrets.secrets}
+# Secrets supplied from outside the tree to this target, with their keys:
+# the SOPS-encrypted dev-kind Secrets that make up writes
+# (data/external_secrets.json).
+external := [s | some s in data.k8s.external_secrets.secrets; input.target in s.targets]
+
+external_secrets := {[s.namespace, s.name] | some s in external}
 
 external_secret_keys := {[s.namespace, s.name, k] |
-	some s in data.k8s.external_secrets.secrets
+	some s in external
 	some k in s.keys
 }
 

@@ -66,15 +66,22 @@ test_secret_data_keys if {
 # data/external_secrets.json lists it (make up's SOPS-encrypted Secrets),
 # and its keys are checked against that list.
 test_external_secret_provides if {
-	ext := {"secrets": [{"namespace": "parallel-poc", "name": "postgres-credentials", "keys": ["url", "password", "username"]}]}
-	resources := fx.without("Secret", "postgres-credentials")
-	count(rule.deny) == 0 with input as fx.input_of(resources) with data.k8s.external_secrets as ext
+	ext := {"secrets": [{"namespace": "parallel-poc", "name": "postgres-credentials", "keys": ["url", "password", "username"], "targets": ["overlays/x"]}]}
+	inp := object.union(fx.input_of(fx.without("Secret", "postgres-credentials")), {"target": "overlays/x"})
+	count(rule.deny) == 0 with input as inp with data.k8s.external_secrets as ext
+}
+
+# Only the targets the entry names get the Secret.
+test_external_secret_other_target if {
+	ext := {"secrets": [{"namespace": "parallel-poc", "name": "postgres-credentials", "keys": ["url", "password", "username"], "targets": ["overlays/x"]}]}
+	inp := object.union(fx.input_of(fx.without("Secret", "postgres-credentials")), {"target": "overlays/y"})
+	fx.has_msg(rule.deny, ["references Secret postgres-credentials"]) with input as inp with data.k8s.external_secrets as ext
 }
 
 test_external_secret_missing_key if {
-	ext := {"secrets": [{"namespace": "parallel-poc", "name": "postgres-credentials", "keys": ["password"]}]}
-	resources := fx.without("Secret", "postgres-credentials")
-	vs := rule.deny with input as fx.input_of(resources) with data.k8s.external_secrets as ext
+	ext := {"secrets": [{"namespace": "parallel-poc", "name": "postgres-credentials", "keys": ["password"], "targets": ["overlays/x"]}]}
+	inp := object.union(fx.input_of(fx.without("Secret", "postgres-credentials")), {"target": "overlays/x"})
+	vs := rule.deny with input as inp with data.k8s.external_secrets as ext
 	fx.has_msg(vs, ["references key url of Secret postgres-credentials, which has no such key"])
 }
 
