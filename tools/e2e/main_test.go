@@ -66,6 +66,12 @@ func run(m *testing.M) int {
 		before.Health = kindcluster.Absent
 	}
 	ownCluster := before.Health != kindcluster.Healthy
+	if before.Health == kindcluster.Absent && os.Getenv("PARALLEL_POC_E2E_INTERRUPTS") != "0" {
+		// Bring-up from nothing: first prove that interrupted runs
+		// converge (interrupt_test.go); the bring-up below goes on from
+		// where the last one was killed.
+		interruptBringUp(ctx, root, cl)
+	}
 	if err := up.Up(ctx, up.Options{Root: root, Out: os.Stdout, Flux: true}); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: bring-up failed:", err)
 		return 1
