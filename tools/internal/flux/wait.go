@@ -2,6 +2,7 @@ package flux
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -58,6 +59,9 @@ func WaitSynced(ctx context.Context, dyn dynamic.Interface, sha string, timeout 
 		case <-ctx.Done():
 			if len(last.Pending) == 0 {
 				last.Pending = []string{"nothing read yet"}
+			}
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return fmt.Errorf("interrupted while waiting for %s (%w):\n  %s", short(sha), ctx.Err(), strings.Join(last.Pending, "\n  "))
 			}
 			return fmt.Errorf("not synced to %s after %s:\n  %s", short(sha), timeout, strings.Join(last.Pending, "\n  "))
 		case <-time.After(pollInterval):

@@ -41,11 +41,11 @@ func Ensure(ctx context.Context, r Repo, s SOPS, key Key) (Ensured, error) {
 		if err := r.write(ctx, s, key); err != nil {
 			return Ensured{}, err
 		}
-		if err := r.commit(ctx, "dev-kind Secrets: new credentials for age key "+key.Recipient()); err != nil {
+		if err := r.Commit(ctx, "dev-kind Secrets: new credentials for age key "+key.Recipient()); err != nil {
 			return Ensured{}, err
 		}
 	}
-	head, err := r.push(ctx)
+	head, err := r.Push(ctx)
 	if err != nil {
 		return Ensured{}, err
 	}
@@ -100,9 +100,9 @@ func (r Repo) write(ctx context.Context, s SOPS, key Key) error {
 	return nil
 }
 
-// commit records every change of the working copy (a new repository on
+// Commit records every change of the working copy (a new repository on
 // the first run), as make up, whoever the user's git says they are.
-func (r Repo) commit(ctx context.Context, msg string) error {
+func (r Repo) Commit(ctx context.Context, msg string) error {
 	if _, err := os.Stat(filepath.Join(r.Dir, ".git")); err != nil {
 		if _, err := flux.Git(ctx, r.Dir, "init", "--quiet", "--initial-branch=main"); err != nil {
 			return err
@@ -116,9 +116,9 @@ func (r Repo) commit(ctx context.Context, msg string) error {
 	return err
 }
 
-// push sends main to the server, replacing what is there: only this
+// Push sends main to the server, replacing what is there: only this
 // working copy writes that repository.
-func (r Repo) push(ctx context.Context) (string, error) {
+func (r Repo) Push(ctx context.Context) (string, error) {
 	cfg, err := flux.RemoteConfig(flux.Remote{URL: r.URL, CredentialsFile: r.CredentialsFile})
 	if err != nil {
 		return "", err

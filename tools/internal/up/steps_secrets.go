@@ -93,14 +93,25 @@ func RotateSecrets(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	server := gitserver.New(gitserver.StateDir(e.CacheDir), "", "")
-	creds, err := gitserver.EnsureCredentials(server.StateDir, server.Port)
+	repo, err := SecretsRepo(e.CacheDir)
 	if err != nil {
 		return err
 	}
-	l := secrets.LayoutIn(e.CacheDir)
 	return secrets.Rotate(ctx, secrets.RotateOptions{
-		Layout: l, SOPS: secrets.SOPS{Bin: e.flux.build.SOPS.Path}, Kube: kube, Dyn: dyn, Out: o.Out,
-		Repo: secrets.Repo{Dir: l.RepoDir(), URL: server.HostURLOf(gitserver.SecretsRepo), CredentialsFile: creds.GitCredentials},
+		Layout: secrets.LayoutIn(e.CacheDir), SOPS: secrets.SOPS{Bin: e.flux.build.SOPS.Path},
+		Kube: kube, Dyn: dyn, Out: o.Out, Repo: repo,
 	})
+}
+
+// SecretsRepo is the working copy of dev-kind-secrets under cacheDir and
+// its repository on the git server, with the writer's credentials.
+func SecretsRepo(cacheDir string) (secrets.Repo, error) {
+	server := gitserver.New(gitserver.StateDir(cacheDir), "", "")
+	creds, err := gitserver.EnsureCredentials(server.StateDir, server.Port)
+	if err != nil {
+		return secrets.Repo{}, err
+	}
+	return secrets.Repo{
+		Dir: secrets.LayoutIn(cacheDir).RepoDir(), URL: server.HostURLOf(gitserver.SecretsRepo), CredentialsFile: creds.GitCredentials,
+	}, nil
 }
