@@ -2,8 +2,13 @@
 # Everything else is a step of theirs that can be run on its own.
 SHELL := /bin/bash
 GO ?= go
+# The tools are compiled as the images' Go programs are (static, -trimpath,
+# no VCS stamp): the packages both link, k8s.io/client-go v0.34.4 and the
+# rest, are then compiled once in the Go build cache, not once per flag set.
+export CGO_ENABLED := 0
+export GOFLAGS := -trimpath -buildvcs=false
 
-.PHONY: help up down probes test test-short verify e2e schemas images node-image bench-app bench-cluster bench-gitops
+.PHONY: help up down probes test test-short verify e2e schemas images node-image bench-app bench-cluster bench-gitops bench-cold
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -42,6 +47,9 @@ node-image: ## build the kind node image from pinned sources (cached by recipe)
 
 bench-cluster: ## node image build time, make up to Ready, idle cluster memory
 	$(GO) run ./tools/bench/cluster
+
+bench-cold: ## make up from nothing (empty caches, no cluster): the step table, CPU-bound or waiting
+	$(GO) run ./tools/bench/cold $(if $(RECREATE),-recreate)
 
 bench-app: ## requests/s of the app on loopback, with vs without its metrics middleware
 	$(GO) run ./tools/bench/apprps

@@ -52,8 +52,10 @@ type GoProgram struct {
 	Package string          // import path, or ./dir of this repository for Local
 	Dest    string          // absolute path in the image
 	Ldflags []string        `json:",omitempty"` // -X flags
-	// Raise are the dependency versions a Wrapper requires above the
-	// module's own (MVS keeps whichever is higher).
+	// Raise are the dependency versions a Wrapper requires, or an
+	// InModule build adds to the module's go.mod, above the module's own
+	// (MVS keeps whichever is higher): security fixes, and the Kubernetes
+	// libraries at versions.K8sLibraries (K8sRaise).
 	Raise []versions.Module `json:",omitempty"`
 	// Links are other names of Dest in the image (symlinks to it).
 	Links []string `json:",omitempty"`

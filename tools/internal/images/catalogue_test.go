@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parallel-poc/orchestration/tools/internal/ociimage"
+	"github.com/parallel-poc/orchestration/tools/internal/versions"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -81,8 +82,8 @@ func TestCatalogueIsConsistent(t *testing.T) {
 			if (p.Mode == Local) != (p.Module.Path == "") {
 				t.Errorf("%s: %s: Local programs and only they have no module", img.Name, p.Package)
 			}
-			if len(p.Raise) > 0 && p.Mode != Wrapper {
-				t.Errorf("%s: raises need a wrapper module", img.Name)
+			if len(p.Raise) > 0 && p.Mode == Local {
+				t.Errorf("%s: a Local program's versions are this module's go.mod", img.Name)
 			}
 		}
 	}
@@ -131,5 +132,19 @@ func TestExpandLdflags(t *testing.T) {
 	got := expandLdflags([]string{"-X a.B=" + buildDate, "-X a.V=v1"}, time.Unix(86400, 0))
 	if !slices.Equal(got, []string{"-X a.B=1970-01-02T00:00:00Z", "-X a.V=v1"}) {
 		t.Errorf("expandLdflags = %q", got)
+	}
+}
+
+// The Kubernetes libraries the images are raised to are this module's:
+// that is what lets the tools and the images share one compile of them.
+func TestK8sLibrariesAreThisModules(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"k8s.io/api", "k8s.io/apimachinery", "k8s.io/client-go"} {
+		if !strings.Contains(string(b), "\t"+m+" "+versions.K8sLibraries+"\n") {
+			t.Errorf("go.mod does not require %s %s (versions.K8sLibraries)", m, versions.K8sLibraries)
+		}
 	}
 }

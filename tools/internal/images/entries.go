@@ -57,7 +57,7 @@ func kubeRouter() Image {
 					"-X " + mod.Path + "/pkg/version.Version=" + versions.KubeRouter,
 					"-X " + mod.Path + "/pkg/version.BuildDate=" + buildDate,
 				},
-				Raise: kubeRouterRaises,
+				Raise: append(kubeRouterRaises, K8sRaise("api", "apimachinery", "client-go", "cri-api")...),
 			},
 			{
 				// The same wrapper kube-proxy uses in the node image: both
@@ -104,8 +104,9 @@ func kubeRouter() Image {
 // (x/net: HTTP/2 CONTINUATION flood, html and proxy fixes; grpc and
 // protobuf: token logging and protojson loops; docker client: the 25.0
 // line's last fixes; gobgp: BGP message parsing panics; k8s.io: the last
-// 0.29 patch release). See the package documentation for what was
-// checked and how.
+// 0.29 patch release, since raised to versions.K8sLibraries, which it
+// compiles with: one build of those libraries for every image). See the
+// package documentation for what was checked and how.
 var kubeRouterRaises = []versions.Module{
 	{Path: "github.com/aws/aws-sdk-go", Version: "v1.55.8"},
 	{Path: "github.com/docker/docker", Version: "v25.0.6+incompatible"},
@@ -118,10 +119,6 @@ var kubeRouterRaises = []versions.Module{
 	{Path: "golang.org/x/text", Version: "v0.44.0"},
 	{Path: "google.golang.org/grpc", Version: "v1.85.0"},
 	{Path: "google.golang.org/protobuf", Version: "v1.36.12"},
-	{Path: "k8s.io/api", Version: "v0.29.15"},
-	{Path: "k8s.io/apimachinery", Version: "v0.29.15"},
-	{Path: "k8s.io/client-go", Version: "v0.29.15"},
-	{Path: "k8s.io/cri-api", Version: "v0.29.15"},
 }
 
 func metricsServer() Image {
@@ -132,6 +129,7 @@ func metricsServer() Image {
 		Go: []GoProgram{{
 			Mode: InModule, Module: mod, Package: "./cmd/metrics-server", Dest: "/metrics-server",
 			Ldflags: []string{"-X " + v + "gitVersion=" + versions.MetricsServer, "-X " + v + "buildDate=" + buildDate},
+			Raise:   K8sRaise("api", "apimachinery", "apiserver", "client-go", "component-base", "metrics"),
 		}},
 		Files: []File{tmpDir},
 		// Upstream's user; the Deployment runs it as 1000.
@@ -146,6 +144,7 @@ func localPathProvisioner() Image {
 		Go: []GoProgram{{
 			Mode: InModule, Module: mod, Package: ".", Dest: "/usr/bin/local-path-provisioner",
 			Ldflags: []string{"-X main.VERSION=" + versions.LocalPathProvisioner},
+			Raise:   K8sRaise("api", "apimachinery", "client-go"),
 		}},
 		Files: []File{tmpDir},
 		// The Deployment's command names the binary without a path.
@@ -161,6 +160,7 @@ func traefik() Image {
 		Go: []GoProgram{{
 			Mode: InModule, Module: mod, Package: "./cmd/traefik", Dest: "/traefik",
 			Ldflags: []string{"-X " + v + "Version=" + versions.Traefik, "-X " + v + "BuildDate=" + buildDate},
+			Raise:   K8sRaise("api", "apiextensions-apiserver", "apimachinery", "client-go"),
 		}},
 		Files: []File{tmpDir},
 		// The Deployment gives args only: the entrypoint is the binary.

@@ -59,6 +59,9 @@ func buildProgram(ctx context.Context, o Options, p GoProgram, work, srcDir stri
 		if err != nil {
 			return nil, err
 		}
+		if err := requireRaises(ctx, o.GoCmd, dir, p.Raise, log); err != nil {
+			return nil, err
+		}
 		b.Dir, b.Mod = dir, "mod"
 	case Wrapper:
 		if err := os.MkdirAll(srcDir, 0o755); err != nil {
@@ -77,12 +80,41 @@ func buildProgram(ctx context.Context, o Options, p GoProgram, work, srcDir stri
 	if err != nil {
 		return nil, fmt.Errorf("failed to build %s: %w", p.Package, err)
 	}
-	if p.Mode == Wrapper {
+	if len(p.Raise) > 0 {
+		if err := os.MkdirAll(srcDir, 0o755); err != nil {
+			return nil, err
+		}
 		if err := checkRaises(bin, p, srcDir); err != nil {
 			return nil, err
 		}
 	}
 	return bin, nil
+}
+
+// requireRaises raises the requirements of a module copy (InModule):
+// `go mod edit -require`, and the build (-mod=mod) selects the rest.
+func requireRaises(ctx context.Context, goCmd, dir string, raises []versions.Module, log io.Writer) error {
+	if len(raises) == 0 {
+		return nil
+	}
+	args := []string{"mod", "edit"}
+	for _, r := range raises {
+		args = append(args, "-require="+r.String())
+	}
+	fmt.Fprintf(log, "go %s in %s\n", strings.Join(args, " "), dir)
+	if _, err := run(ctx, nil, dir, nil, goCmd, args...); err != nil {
+		return fmt.Errorf("failed to raise the requirements in %s: %w", dir, err)
+	}
+	return nil
+}
+
+// K8sRaise is names (k8s.io/<name>) at versions.K8sLibraries.
+func K8sRaise(names ...string) []versions.Module {
+	out := make([]versions.Module, len(names))
+	for i, n := range names {
+		out[i] = versions.Module{Path: "k8s.io/" + n, Version: versions.K8sLibraries}
+	}
+	return out
 }
 
 // copyModule downloads m and copies its tree to a writable directory:

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/parallel-poc/orchestration/tools/internal/versions"
 )
 
 // generatedHeader opens every generated wrapper file, so whoever finds one
@@ -87,6 +89,15 @@ func kubernetesWrapperGoMod(modPath, kubeVersion string, info kubeModInfo) (stri
 
 // simpleGoMod is the go.mod of a wrapper that requires one module whose
 // own go.mod resolves everything (etcd, CoreDNS, cri-tools).
-func simpleGoMod(modPath, goVersion, require, version string) string {
-	return fmt.Sprintf("%smodule %s\n\ngo %s\n\nrequire %s %s\n", generatedHeader, modPath, goVersion, require, version)
+func simpleGoMod(modPath, goVersion, require, version string, k8s ...string) string {
+	out := fmt.Sprintf("%smodule %s\n\ngo %s\n\nrequire %s %s\n", generatedHeader, modPath, goVersion, require, version)
+	if len(k8s) > 0 {
+		out += "\n// The Kubernetes libraries at versions.K8sLibraries, above the module's\n" +
+			"// own: the Go build cache then shares them with every other build here.\nrequire (\n"
+		for _, n := range k8s {
+			out += fmt.Sprintf("\tk8s.io/%s %s\n", n, versions.K8sLibraries)
+		}
+		out += ")\n"
+	}
+	return out
 }

@@ -57,7 +57,9 @@ func main() { etcdmain.Main(os.Args) }
 }
 
 // corednsProgram is CoreDNS with the release's plugin set (core/plugin is
-// generated from its plugin.cfg).
+// generated from its plugin.cfg). It keeps its own Kubernetes libraries
+// (v0.32): its kubernetes plugin sets cache.Config.RetryOnError, which
+// client-go v0.34 (versions.K8sLibraries) no longer has.
 func corednsProgram(m versions.Module, goVersion, commit string) goProgram {
 	return goProgram{
 		Name: "coredns",
@@ -85,7 +87,8 @@ func crictlProgram(m versions.Module, goVersion string) goProgram {
 	return goProgram{
 		Name: "crictl",
 		Files: map[string]string{
-			"go.mod": simpleGoMod("parallel-poc.local/crictl", goVersion, m.Path, m.Version),
+			"go.mod": simpleGoMod("parallel-poc.local/crictl", goVersion, m.Path, m.Version,
+				"api", "apimachinery", "cli-runtime", "client-go", "component-base", "cri-api", "cri-client", "kubectl", "kubelet"),
 			// tools.go keeps the requirement alive through go mod tidy.
 			"tools.go": generatedHeader + `
 //go:build tools

@@ -7,6 +7,16 @@ package versions
 // OpenAPI document the schemas are generated from.
 const Kubernetes = "v1.34.4"
 
+// K8sLibraries is the version of the Kubernetes libraries (k8s.io/api,
+// apimachinery, client-go and their siblings) this module requires, and
+// the one the upstream programs built here are raised to where their
+// go.mod asks for an older one: the Go build cache then compiles them once
+// for the tools, the app and platform images and the node image's CoreDNS
+// and crictl, not once per version (v0.29 to v0.34: six compiles of the
+// same libraries). The Flux controllers need v0.36 and keep it. A test
+// keeps go.mod at this version.
+const K8sLibraries = "v0.34.4"
+
 // Module is a Go module at a pinned version whose source (CRDs, OpenAPI
 // documents, manifests) the tooling reads from the module cache.
 type Module struct {
