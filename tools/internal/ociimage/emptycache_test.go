@@ -12,7 +12,7 @@ import (
 // The tests in this file run Build, unchanged, with a fake go command on
 // an empty, a warm and a half-cleaned cache (issue 11: a builder wrote
 // into a folder before it existed, so `make up` failed on a new machine).
-// `make up` (tools/internal/up, stepImages) builds the app images into
+// `make up` (tools/internal/up, buildImages) builds the app images into
 // <cache root>/images/project; tools/imagebuild uses .cache/images. Build
 // compiles into the system temp dir and writes each archive through a
 // temporary <archive>.<random>.partial file renamed into place, and
@@ -25,7 +25,7 @@ import (
 // tools/internal/images and tools/internal/flux/fluxbuild).
 var cacheBuilders = []cacheBuilder{{
 	name:    "app images",
-	dir:     "images/project", // as stepImages passes it as OutDir
+	dir:     "images/project", // as buildImages passes it as OutDir
 	files:   []string{"*.tar"},
 	targets: ProjectTargets,
 	rerun: []rerunCase{

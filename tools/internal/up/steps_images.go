@@ -11,29 +11,29 @@ import (
 // BusyboxImage runs the DNS check (and local-path-provisioner's helpers).
 const BusyboxImage = "localhost/parallel-poc/busybox:1.35"
 
-// stepImages builds the repository's own images (the app, its load
-// generator) into the cache. Platform images come from the images catalogue.
-func stepImages(e *Env) error {
+// buildImages builds the repository's own images (the app, its load
+// generator) into the cache, then the platform images of the images
+// catalogue and Flux's, and returns the step's note.
+func buildImages(e *Env) (string, error) {
 	out := filepath.Join(e.CacheDir, "images", "project")
 	written, err := ociimage.Build(e.Ctx, ociimage.ProjectTargets, ociimage.Options{
 		GoCmd: "go", ModuleDir: e.Root, OutDir: out, Created: time.Unix(0, 0).UTC(),
 	})
 	if err != nil {
-		return fmt.Errorf("failed to build project images: %w", err)
+		return "", fmt.Errorf("failed to build project images: %w", err)
 	}
 	for _, w := range written {
 		e.Archives = append(e.Archives, Archive{Ref: w.Ref, Path: w.File})
 	}
 	platform, err := platformArchives(e)
 	if err != nil {
-		return err
+		return "", err
 	}
 	e.Archives = append(e.Archives, platform...)
 	if e.WithFlux {
 		if err := buildFlux(e); err != nil {
-			return err
+			return "", err
 		}
 	}
-	e.Status.Note(fmt.Sprintf("%d images", len(e.Archives)))
-	return nil
+	return fmt.Sprintf("%d images", len(e.Archives)), nil
 }

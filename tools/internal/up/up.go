@@ -52,8 +52,7 @@ func newEnv(ctx context.Context, o Options) *Env {
 func UpSteps() []Step {
 	return []Step{
 		{"Checking the host 🖥", stepHost},
-		{"Building the node image 🖼", stepNodeImage},
-		{"Building the cluster's images 📦", stepImages},
+		{"Building the node image and the cluster's images 🖼 📦", stepBuild},
 		{"Creating or reusing the cluster ☸", stepCluster},
 		{"Loading images into the nodes 🚚", stepLoadImages},
 		{"Installing the CNI and NetworkPolicy engine 🔌", stepCNI},
