@@ -51,6 +51,13 @@ type RotateOptions struct {
 func Rotate(ctx context.Context, o RotateOptions) error {
 	l := o.Layout
 	old, err := ReadKey(l.KeyFile())
+	if errors.Is(err, fs.ErrNotExist) {
+		// Killed between retiring the old key and installing the new
+		// one: the cluster applied the new commit already.
+		if next, nerr := ReadKey(l.NextKeyFile()); nerr == nil {
+			return install(ctx, o, next)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("no key to rotate: %w", err)
 	}
@@ -101,14 +108,22 @@ func Rotate(ctx context.Context, o RotateOptions) error {
 	if err := os.Rename(l.KeyFile(), retired); err != nil {
 		return fmt.Errorf("failed to retire the old key: %w", err)
 	}
+	fmt.Fprintf(o.Out, "the old key is in %s\n", retired)
+	return install(ctx, o, next)
+}
+
+// install makes the next key the machine's and the only one in the
+// cluster.
+func install(ctx context.Context, o RotateOptions, next Key) error {
+	l := o.Layout
 	if err := os.Rename(l.NextKeyFile(), l.KeyFile()); err != nil {
-		return fmt.Errorf("failed to install the new key (it is in %s; the old one in %s): %w", l.NextKeyFile(), retired, err)
+		return fmt.Errorf("failed to install the new key (it is in %s): %w", l.NextKeyFile(), err)
 	}
 	next.File = l.KeyFile()
 	if err := ApplyKeySecret(ctx, o.Kube, next); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Out, "rotated: %s is the key, the old one is in %s\n", l.KeyFile(), retired)
+	fmt.Fprintf(o.Out, "rotated: %s (%s) is the key\n", l.KeyFile(), next.Recipient())
 	return nil
 }
 

@@ -91,6 +91,10 @@ case "$1 $2" in
 	esac ;;
 "mod edit")
 	[ -f go.mod ] || { echo "fake go: no go.mod in $PWD" >&2; exit 1; } ;;
+"list -m")
+	# the sops version kustomize-controller's go.mod selects
+	[ -f go.mod ] || { echo "fake go: no go.mod in $PWD" >&2; exit 1; }
+	echo `+versions.SOPS.Version+` ;;
 build*)
 	out=
 	while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done
