@@ -64,7 +64,10 @@ func run(ctx context.Context, o options) error {
 	defer stopSampling()
 	go samples.Sample(sctx, time.Second)
 
-	var rec steptable.Recorder
+	rec := steptable.Recorder{TopLevel: map[string]bool{}}
+	for _, st := range append(up.UpSteps(), up.FluxSteps()...) {
+		rec.TopLevel[st.Title] = true
+	}
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, "go", "run", "./tools/up")
 	cmd.Dir = root

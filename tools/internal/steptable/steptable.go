@@ -27,35 +27,47 @@ type Row struct {
 // Seconds is the step's wall time.
 func (r Row) Seconds() float64 { return r.End.Sub(r.Start).Seconds() }
 
-// Recorder collects rows from lines as they arrive.
+// Recorder collects rows from lines as they arrive. Steps run side by
+// side print interleaved lines, so nesting is not read from the order:
+// a step whose title is in TopLevel has depth 0, every other one 1.
 type Recorder struct {
-	Rows []Row
-	open []Row
+	TopLevel map[string]bool
+	Rows     []Row
+	open     []Row
 }
 
-var (
-	startLine = regexp.MustCompile(`^ • (.+) \.\.\.$`)
-	endLine   = regexp.MustCompile(`^ ([✓✗]) (.+) \((?:(.*), )?[0-9.]+s\)$`)
-)
+var startLine = regexp.MustCompile(`^ • (.+) \.\.\.$`)
 
 // Line records one output line read at time at; other lines are ignored.
+// An end line is matched to an open step by its title, which a note may
+// follow with parentheses of its own.
 func (r *Recorder) Line(line string, at time.Time) {
 	if m := startLine.FindStringSubmatch(line); m != nil {
-		r.open = append(r.open, Row{Title: m[1], Depth: len(r.open), Start: at})
-		return
-	}
-	m := endLine.FindStringSubmatch(line)
-	if m == nil {
-		return
-	}
-	for i := len(r.open) - 1; i >= 0; i-- {
-		if r.open[i].Title == m[2] {
-			row := r.open[i]
-			row.OK, row.Note, row.End = m[1] == "✓", m[3], at
-			r.Rows = append(r.Rows, row)
-			r.open = r.open[:i]
-			return
+		depth := 1
+		if r.TopLevel[m[1]] {
+			depth = 0
 		}
+		r.open = append(r.open, Row{Title: m[1], Depth: depth, Start: at})
+		return
+	}
+	ok := strings.HasPrefix(line, " ✓ ")
+	if !ok && !strings.HasPrefix(line, " ✗ ") {
+		return
+	}
+	rest := line[len(" ✓ "):]
+	for i := len(r.open) - 1; i >= 0; i-- {
+		body, found := strings.CutPrefix(rest, r.open[i].Title+" (")
+		if !found || !strings.HasSuffix(body, "s)") {
+			continue
+		}
+		row := r.open[i]
+		row.OK, row.End = ok, at
+		if j := strings.LastIndex(body, ", "); j >= 0 {
+			row.Note = body[:j]
+		}
+		r.Rows = append(r.Rows, row)
+		r.open = append(r.open[:i], r.open[i+1:]...)
+		return
 	}
 }
 
@@ -87,12 +99,27 @@ func Write(w io.Writer, rows []Row, cores int) error {
 		if r.BusyCores >= CPUBound*float64(cores) {
 			kind = "CPU-bound"
 		}
+		if overlapsSibling(r, sorted) {
+			// The machine's busy cores are shared with that step.
+			kind += ", side by side"
+		}
 		if !r.OK {
 			kind += " (failed)"
 		}
 		fmt.Fprintf(tw, "%s%s\t%.1f\t%.2f\t%s\n", strings.Repeat("  ", r.Depth), r.Title, r.Seconds(), r.BusyCores, kind)
 	}
 	return tw.Flush()
+}
+
+// overlapsSibling reports whether another step of r's depth ran at the
+// same time as r.
+func overlapsSibling(r Row, rows []Row) bool {
+	for _, o := range rows {
+		if o.Depth == r.Depth && o.Title != r.Title && o.Start.Before(r.End) && r.Start.Before(o.End) {
+			return true
+		}
+	}
+	return false
 }
 
 func sortByStart(rows []Row) {

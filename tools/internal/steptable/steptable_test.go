@@ -9,7 +9,7 @@ import (
 func TestRecorderNestsAndClassifies(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
-	var r Recorder
+	r := Recorder{TopLevel: map[string]bool{"Building the node image 🖼": true, "Waiting ⏳": true, "Checking the network 🕸": true}}
 	r.Line(" • Building the node image 🖼 ...", at(0))
 	r.Line(" • Building Kubernetes v1.34.4 (one multi-call binary) ...", at(1))
 	r.Line("some other output", at(2))
@@ -19,6 +19,9 @@ func TestRecorderNestsAndClassifies(t *testing.T) {
 	r.Line(" ✓ Building the node image 🖼 (built x in 121s, 121.0s)", at(121))
 	r.Line(" • Waiting ⏳ ...", at(121))
 	r.Line(" ✗ Waiting ⏳ (6.1s)", at(127))
+	// A note with parentheses of its own.
+	r.Line(" • Checking the network 🕸 ...", at(127))
+	r.Line(" ✓ Checking the network 🕸 (4 nodes resolve DNS (round 1), 3.0s)", at(130))
 	s := NewSamples(2)
 	// 2 cores busy for 100 s, then idle.
 	s.Add(Sample{At: at(0), Busy: 0, Total: 0})
@@ -42,6 +45,9 @@ func TestRecorderNestsAndClassifies(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
+	}
+	if len(r.Rows) != 5 || r.Rows[4].Note != "4 nodes resolve DNS (round 1)" {
+		t.Fatalf("rows %+v", r.Rows)
 	}
 	if r.Rows[0].Depth != 1 || r.Rows[2].Depth != 0 || r.Rows[2].Note != "built x in 121s" {
 		t.Errorf("rows %+v", r.Rows)
