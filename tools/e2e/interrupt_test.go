@@ -66,6 +66,7 @@ func interruptBringUp(ctx context.Context, root string, cl *kindcluster.Cluster)
 	}
 	if err := up.Down(ctx, up.Options{Root: root, Out: os.Stdout}); err != nil {
 		interrupted.downAfterHalfCluster = err.Error()
+		fmt.Println("e2e: make down after the killed cluster creation failed:", err)
 		return
 	}
 	r, err = stopUp(ctx, root, bin, []string{"--flux=false"}, clusterStep, syscall.SIGINT, nodesExist, cl)

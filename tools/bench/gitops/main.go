@@ -157,8 +157,10 @@ func restore(ctx context.Context, dyn dynamic.Interface, wt, start string, ours 
 	return nil
 }
 
-// waitApplied waits until every Kustomization's lastAppliedRevision is sha,
-// without requesting a reconcile itself: only the push hook may trigger it.
+// waitApplied waits until every Kustomization that syncs this repository
+// (sourceRef flux-system: not flux-system/secrets, whose repository the
+// push does not touch) has lastAppliedRevision sha, without requesting a
+// reconcile itself: only the push hook may trigger it.
 func waitApplied(ctx context.Context, dyn dynamic.Interface, sha string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
@@ -166,6 +168,9 @@ func waitApplied(ctx context.Context, dyn dynamic.Interface, sha string, timeout
 		if err == nil && len(list.Items) > 0 {
 			done := true
 			for _, k := range list.Items {
+				if src, _, _ := unstructured.NestedString(k.Object, "spec", "sourceRef", "name"); src != gitserver.FluxSource {
+					continue
+				}
 				rev, _, _ := unstructured.NestedString(k.Object, "status", "lastAppliedRevision")
 				done = done && strings.HasSuffix(rev, sha)
 			}

@@ -89,6 +89,9 @@ func (c *Cluster) Delete() error {
 	return removeNetworkIfUnused()
 }
 
+// deleteAttempts bounds DeleteNodes' retries (2+4+6 s between them).
+const deleteAttempts = 4
+
 // DeleteNodes removes the nodes, their /var volumes (those of nodes whose
 // container is already gone included) and the kubeconfig entry, and keeps
 // the network: other containers on it (the git server) keep running, and
@@ -100,8 +103,20 @@ func (c *Cluster) DeleteNodes() error {
 			names = append(names, n.String())
 		}
 	}
-	if err := c.provider.Delete(c.Name, ""); err != nil {
-		return fmt.Errorf("failed to delete kind cluster %q: %w", c.Name, err)
+	// A `podman run` killed half-way (make up killed while kind created
+	// the nodes) leaves a container podman cannot remove until its own
+	// clean-up has run; the next attempt, seconds later, succeeds.
+	var err error
+	for attempt := 1; attempt <= deleteAttempts; attempt++ {
+		if err = c.provider.Delete(c.Name, ""); err == nil {
+			break
+		}
+		if attempt < deleteAttempts {
+			time.Sleep(time.Duration(attempt) * 2 * time.Second)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("failed to delete kind cluster %q (%d attempts): %w%s", c.Name, deleteAttempts, err, commandOutput(err))
 	}
 	return removeNodeVolumes(c.Name, names)
 }

@@ -104,9 +104,10 @@ func newFluxState(repo *unstructured.Unstructured, ks []unstructured.Unstructure
 	return fluxState{repo: repo, kustomizations: ks, sync: flux.Evaluate(repo, ks, head)}
 }
 
-// verdict: Evaluate's, plus every Kustomization in the cluster must be
-// one of those it found synced (one from another source cannot be at
-// this remote's head).
+// verdict: Evaluate's, plus every other Kustomization in the cluster,
+// which syncs from another source (flux-system/secrets: the SOPS-encrypted
+// Secrets' repository) and so cannot be at this remote's head, must be
+// Ready at the last revision it attempted.
 func (s fluxState) verdict(head string) error {
 	if s.sync.Fatal != nil {
 		return fmt.Errorf("not synced to %s: %w", probe.ShortSHA(head), s.sync.Fatal)
@@ -119,13 +120,37 @@ func (s fluxState) verdict(head string) error {
 	for _, k := range s.kustomizations {
 		id := "Kustomization " + k.GetNamespace() + "/" + k.GetName()
 		if !synced[id] && !pendingMentions(s.sync.Pending, id) {
-			problems = append(problems, id+" does not sync from GitRepository "+s.repo.GetNamespace()+"/"+s.repo.GetName()+", so it is not at the remote's head")
+			if why := otherSourceProblem(&k); why != "" {
+				problems = append(problems, id+" does not sync from GitRepository "+s.repo.GetNamespace()+"/"+s.repo.GetName()+" and "+why)
+			}
 		}
 	}
 	if len(problems) > 0 || !s.sync.Done() {
 		return fmt.Errorf("not every Kustomization is Ready at the remote's head %s:\n%s", head, strings.Join(problems, "\n"))
 	}
 	return nil
+}
+
+// otherSourceProblem says why a Kustomization of another source is not
+// synced to that source, or "".
+func otherSourceProblem(k *unstructured.Unstructured) string {
+	applied, _, _ := unstructured.NestedString(k.Object, "status", "lastAppliedRevision")
+	attempted, _, _ := unstructured.NestedString(k.Object, "status", "lastAttemptedRevision")
+	ready := "Unknown"
+	for _, c := range flux.Conditions(k) {
+		if c.Type == "Ready" {
+			ready = string(c.Status)
+		}
+	}
+	switch {
+	case ready != "True":
+		return "is Ready=" + ready
+	case applied == "":
+		return "has applied nothing"
+	case attempted != "" && attempted != applied:
+		return "applied " + applied + " but last attempted " + attempted
+	}
+	return ""
 }
 
 func pendingMentions(pending []string, id string) bool {

@@ -90,7 +90,8 @@ func TestGitOpsVerdict(t *testing.T) {
 		{"one behind", stateAtHead(gitRepository(shaNew), kustomization("apps", "flux-system", shaOld, "True"), kustomization("infra", "flux-system", shaNew, "True")), "flux-system/apps: applied main@sha1:" + shaOld},
 		{"not ready", stateAtHead(gitRepository(shaNew), kustomization("apps", "flux-system", shaNew, "False")), "Ready=False"},
 		{"source behind", stateAtHead(gitRepository(shaOld), kustomization("apps", "flux-system", shaNew, "True")), "GitRepository flux-system/flux-system has main@sha1:" + shaOld},
-		{"other source", stateAtHead(gitRepository(shaNew), kustomization("apps", "flux-system", shaNew, "True"), kustomization("side", "elsewhere", shaOld, "True")), "flux-system/side does not sync from"},
+		{"other source, Ready", stateAtHead(gitRepository(shaNew), kustomization("apps", "flux-system", shaNew, "True"), kustomization("side", "elsewhere", shaOld, "True")), ""},
+		{"other source, not Ready", stateAtHead(gitRepository(shaNew), kustomization("apps", "flux-system", shaNew, "True"), kustomization("side", "elsewhere", shaOld, "False")), "flux-system/side does not sync from GitRepository flux-system/flux-system and is Ready=False"},
 		{"none", stateAtHead(gitRepository(shaNew)), "no Kustomization syncs"},
 	}
 	for _, c := range cases {
