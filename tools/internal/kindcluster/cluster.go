@@ -89,8 +89,8 @@ func (c *Cluster) Delete() error {
 	return removeNetworkIfUnused()
 }
 
-// deleteAttempts bounds DeleteNodes' retries (2+4+6 s between them).
-const deleteAttempts = 4
+// deleteAttempts bounds DeleteNodes' retries (2+4+6+8 s between them).
+const deleteAttempts = 5
 
 // DeleteNodes removes the nodes, their /var volumes (those of nodes whose
 // container is already gone included) and the kubeconfig entry, and keeps
