@@ -56,7 +56,7 @@ func interruptBringUp(ctx context.Context, root string, cl *kindcluster.Cluster)
 	defer os.Remove(bin)
 	clusterStep := stepName(up.UpSteps(), "Creating or reusing the cluster")
 	bootstrapStep := stepName(up.FluxSteps(), "Bootstrapping Flux")
-	nodesExist := func() bool { ns, err := cl.Nodes(); return err == nil && len(ns) > 0 }
+	nodesExist := func(time.Duration) bool { ns, err := cl.Nodes(); return err == nil && len(ns) > 0 }
 
 	r, err := stopUp(ctx, root, bin, []string{"--flux=false"}, clusterStep, syscall.SIGKILL, nodesExist, cl)
 	interrupted.runs = append(interrupted.runs, r)
@@ -76,15 +76,15 @@ func interruptBringUp(ctx context.Context, root string, cl *kindcluster.Cluster)
 		return
 	}
 	// flux bootstrap has been running for 5 s: applying the components.
-	started := time.Now()
-	r, err = stopUp(ctx, root, bin, nil, bootstrapStep, syscall.SIGKILL, func() bool { return time.Since(started) > 5*time.Second }, cl)
+	r, err = stopUp(ctx, root, bin, nil, bootstrapStep, syscall.SIGKILL, func(in time.Duration) bool { return in > 5*time.Second }, cl)
 	interrupted.runs = append(interrupted.runs, r)
 	interrupted.err = err
 }
 
 // stopUp starts `up args`, waits for the line that opens step, then until
-// ready() holds (at most 3 minutes), and sends sig to its process group.
-func stopUp(ctx context.Context, root, bin string, args []string, step string, sig syscall.Signal, ready func() bool, cl *kindcluster.Cluster) (interruption, error) {
+// ready(time into the step) holds (at most 3 minutes), and sends sig to
+// its process group.
+func stopUp(ctx context.Context, root, bin string, args []string, step string, sig syscall.Signal, ready func(time.Duration) bool, cl *kindcluster.Cluster) (interruption, error) {
 	r := interruption{Step: step, Signal: sig}
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = root
@@ -124,7 +124,7 @@ func stopUp(ctx context.Context, root, bin string, args []string, step string, s
 		return r, fmt.Errorf("step %q not reached in 20 minutes", step)
 	}
 	deadline := time.Now().Add(3 * time.Minute)
-	for !ready() && time.Now().Before(deadline) {
+	for !ready(time.Since(at)) && time.Now().Before(deadline) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	r.After = time.Since(at)
