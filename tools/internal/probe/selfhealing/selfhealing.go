@@ -175,6 +175,10 @@ func restartedAfterKill(ctx context.Context, e *probe.Env, r *probe.Result, pod 
 	return err
 }
 
+// lastStateWithin is how long a restarted container's lastState may lag
+// its restartCount.
+const lastStateWithin = 20 * time.Second
+
 // awaitRestart checks the kubelet's account: the restart count moves,
 // the previous instance ended with Go's SIGQUIT exit, and the pod is
 // Ready again.
@@ -188,9 +192,20 @@ func awaitRestart(ctx context.Context, e *probe.Env, r *probe.Result, pod string
 	}
 	restarted := time.Since(start)
 	cs := containerStatus(p, healContainer)
+	if cs.LastTerminationState.Terminated == nil {
+		// The kubelet can report the new count before it has read back
+		// the previous container's end (seen once in CI's e2e): wait a
+		// little for it rather than take the first status as final.
+		if q, err := e.WaitPod(ctx, ns, pod, lastStateWithin, "lastState.terminated reported", func(p *corev1.Pod) bool {
+			s := containerStatus(p, healContainer)
+			return s != nil && s.LastTerminationState.Terminated != nil
+		}); err == nil {
+			cs = containerStatus(q, healContainer)
+		}
+	}
 	term := cs.LastTerminationState.Terminated
 	if term == nil {
-		return fmt.Errorf("%s's %s restarted (count %d -> %d) without a lastState.terminated", pod, healContainer, was, cs.RestartCount)
+		return fmt.Errorf("%s's %s restarted (count %d -> %d) without a lastState.terminated after %s", pod, healContainer, was, cs.RestartCount, lastStateWithin)
 	}
 	r.Event("%s restartCount %d -> %d; last instance: exit %d %s", pod, was, cs.RestartCount, term.ExitCode, term.Reason)
 	p, err = e.WaitPod(ctx, ns, pod, 2*time.Minute, "Ready after the restart", func(p *corev1.Pod) bool {
