@@ -86,3 +86,9 @@ func parseSubnets(raw []byte) ([]string, error) {
 	}
 	return out, nil
 }
+
+// NetworkExists reports whether the kind podman network is there.
+func NetworkExists() (bool, error) {
+	_, exists, err := networkSubnets(Network)
+	return exists, err
+}

@@ -43,9 +43,22 @@ func stepDelete(e *Env) error {
 	if err := e.Cluster.Delete(); err != nil {
 		return err
 	}
+	var notes []string
+	if exists, err := kindcluster.NetworkExists(); err == nil && !exists {
+		n, err := removeStaleRules(kindcluster.NetworkSubnet, e.teardown.firewall.chains)
+		if n > 0 {
+			notes = append(notes, fmt.Sprintf("removed %d iptables rule(s) and chain(s) netavark left for the gone network", n))
+		}
+		if err != nil {
+			return err
+		}
+	}
 	n, err := removeOrphanChains(e.teardown.firewall.chains)
 	if n > 0 {
-		e.Status.Note(fmt.Sprintf("removed %d empty chain(s) netavark left", n))
+		notes = append(notes, fmt.Sprintf("removed %d empty chain(s) netavark left", n))
+	}
+	if len(notes) > 0 {
+		e.Status.Note(strings.Join(notes, "; "))
 	}
 	return err
 }
