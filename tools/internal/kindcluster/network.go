@@ -23,6 +23,11 @@ func ensureNetwork() error {
 		return fmt.Errorf("podman network %q exists with subnets %v, not %s: remove it (`make down`, or `podman network rm %s` once no container uses it) and retry",
 			Network, subnets, NetworkSubnet, Network)
 	}
+	// A bring-up killed while kind created the nodes can leave the subnet
+	// on a bridge and in namespaces that podman no longer knows.
+	if _, err := RemoveStaleNetworkState(); err != nil {
+		return err
+	}
 	if _, err := podman("network", "create", "--subnet", NetworkSubnet, Network); err != nil {
 		return fmt.Errorf("failed to create podman network %s: %w", Network, err)
 	}

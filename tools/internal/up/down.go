@@ -44,6 +44,13 @@ func stepDelete(e *Env) error {
 		return err
 	}
 	var notes []string
+	gone, err := kindcluster.RemoveStaleNetworkState()
+	if len(gone) > 0 {
+		notes = append(notes, "removed what killed containers left of the network: "+strings.Join(gone, ", "))
+	}
+	if err != nil {
+		return err
+	}
 	if exists, err := kindcluster.NetworkExists(); err == nil && !exists {
 		n, err := removeStaleRules(kindcluster.NetworkSubnet, e.teardown.firewall.chains)
 		if n > 0 {
