@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
+	"github.com/parallel-poc/orchestration/tools/internal/nodeimage"
 	"github.com/parallel-poc/orchestration/tools/internal/up"
 )
 
@@ -182,7 +183,7 @@ func TestBringUpConvergesAfterInterrupts(t *testing.T) {
 	if n := interrupted.runs[0].Nodes; n == 0 {
 		t.Errorf("the first kill left no node container: it did not hit the cluster's creation")
 	}
-	st, err := kindcluster.New(up.ClusterName, repoRoot+"/"+up.KindConfig, "", nil).Inspect(context.Background())
+	st, err := kindcluster.New(up.ClusterName, repoRoot+"/"+up.KindConfig, nodeimage.ImageRef(), nil).Inspect(context.Background())
 	if err != nil || st.Health != kindcluster.Healthy {
 		t.Fatalf("after the interrupted runs, TestMain's bring-up left %v (%v)", st, err)
 	}
