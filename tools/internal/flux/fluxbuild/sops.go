@@ -49,46 +49,21 @@ func (b *builder) sops(ctx context.Context) (SOPS, error) {
 		GoVersion  string
 		Builder    string
 	}{versions.SOPS, ctrl, b.in.GoVersion, b.in.Builder})
-	dir := b.c.path("cli", "sops-"+versions.SOPS.Version+"-"+shortKey(key))
-	out := SOPS{Path: filepath.Join(dir, "sops"), Version: versions.SOPS.Version}
-	recFile := filepath.Join(dir, "record.json")
-	b.st.Start("sops CLI " + versions.SOPS.Version)
-	if _, ok := lookup(recFile, out.Path, key); ok && !b.o.Force {
-		b.st.Note("cached")
-		b.st.End(true)
-		out.Cached, out.Elapsed = true, time.Since(start)
-		return out, nil
-	}
-	_, err := withLog(b, "sops", func(log io.Writer, work string) (struct{}, error) {
+	t := toolDir{title: "sops CLI " + versions.SOPS.Version, log: "sops", prefix: "sops", binary: "sops", key: key, inPlace: "sops-in-place"}
+	dir, cached, err := b.ensureTool(t, versions.SOPS.Version, func(log io.Writer, work, staged string) error {
 		bin, err := b.buildSOPS(ctx, ctrl, work, log)
 		if err != nil {
-			return struct{}{}, err
+			return err
 		}
-		staged := filepath.Join(work, "out")
 		if err := os.MkdirAll(staged, 0o755); err != nil {
-			return struct{}{}, err
+			return err
 		}
-		if err := os.WriteFile(filepath.Join(staged, "sops"), bin, 0o755); err != nil {
-			return struct{}{}, err
-		}
-		if err := os.RemoveAll(dir); err != nil {
-			return struct{}{}, fmt.Errorf("failed to replace %s: %w", dir, err)
-		}
-		return struct{}{}, os.Rename(staged, dir)
+		return os.WriteFile(filepath.Join(staged, "sops"), bin, 0o755)
 	})
-	if err == nil {
-		var fi os.FileInfo
-		if fi, err = os.Stat(out.Path); err == nil {
-			err = store(recFile, record{Key: key, Size: fi.Size()})
-		}
-	}
-	b.st.End(err == nil)
 	if err != nil {
-		return SOPS{}, fmt.Errorf("failed to build the sops CLI: %w", err)
+		return SOPS{}, err
 	}
-	removeOthers(b.c.path("cli", "sops-*"), dir)
-	out.Elapsed = time.Since(start)
-	return out, nil
+	return SOPS{Path: filepath.Join(dir, "sops"), Version: versions.SOPS.Version, Cached: cached, Elapsed: time.Since(start)}, nil
 }
 
 func (b *builder) buildSOPS(ctx context.Context, ctrl Controller, work string, log io.Writer) ([]byte, error) {
@@ -113,15 +88,4 @@ func (b *builder) buildSOPS(ctx context.Context, ctrl Controller, work string, l
 	pkg := versions.SOPS.Path + sopsPackage
 	fmt.Fprintf(log, "go build %s in %s\n", pkg, dir)
 	return ociimage.BuildWith(ctx, ociimage.GoBuild{GoCmd: b.o.GoCmd, Dir: dir, Package: pkg, Mod: "mod"})
-}
-
-// removeOthers deletes what pattern matches except keep: builds for
-// older keys are of no use any more.
-func removeOthers(pattern, keep string) {
-	old, _ := filepath.Glob(pattern)
-	for _, o := range old {
-		if o != keep {
-			os.RemoveAll(o)
-		}
-	}
 }

@@ -159,47 +159,15 @@ func (b *builder) cli(ctx context.Context) (CLI, error) {
 		GoVersion   string
 		Builder     string
 	}{versions.Flux, versionsOf, CLILdflags(), b.in.GoVersion, b.in.cli})
-	dir := b.c.path("cli", "flux-"+versions.Flux.Version+"-"+shortKey(key))
-	out := CLI{Path: filepath.Join(dir, "flux"), Manifests: filepath.Join(dir, "manifests"), Version: versions.Flux.Version}
-	recFile := filepath.Join(dir, "record.json")
-	b.st.Start("flux CLI " + versions.Flux.Version)
-	if _, ok := lookup(recFile, out.Path, key); ok && !b.o.Force {
-		b.st.Note("cached")
-		b.st.End(true)
-		out.Cached, out.Elapsed = true, time.Since(start)
-		return out, nil
-	}
-	// The folder is made in the work dir and renamed into place; the
-	// record, stored last, is what makes it count. A run killed before
-	// the rename leaves only its work dir in tmp/; one killed after it,
-	// a whole folder without a record, which the next run replaces.
-	_, err := withLog(b, "flux-cli", func(log io.Writer, work string) (struct{}, error) {
-		staged := filepath.Join(work, "cli")
-		if err := buildCLI(ctx, b.o, work, staged, log); err != nil {
-			return struct{}{}, err
-		}
-		if err := os.RemoveAll(dir); err != nil {
-			return struct{}{}, fmt.Errorf("failed to replace %s: %w", dir, err)
-		}
-		if err := os.Rename(staged, dir); err != nil {
-			return struct{}{}, fmt.Errorf("failed to store the flux CLI: %w", err)
-		}
-		interruptAt("cli-in-place")
-		return struct{}{}, nil
+	t := toolDir{title: "flux CLI " + versions.Flux.Version, log: "flux-cli", prefix: "flux", binary: "flux", key: key, inPlace: "cli-in-place"}
+	dir, cached, err := b.ensureTool(t, versions.Flux.Version, func(log io.Writer, work, staged string) error {
+		return buildCLI(ctx, b.o, work, staged, log)
 	})
-	if err == nil {
-		var fi os.FileInfo
-		if fi, err = os.Stat(out.Path); err == nil {
-			err = store(recFile, record{Key: key, Size: fi.Size()})
-		}
-	}
-	b.st.End(err == nil)
 	if err != nil {
-		return CLI{}, fmt.Errorf("failed to build the flux CLI: %w", err)
+		return CLI{}, err
 	}
-	removeOthers(b.c.path("cli", "flux-*"), dir)
-	out.Elapsed = time.Since(start)
-	return out, nil
+	return CLI{Path: filepath.Join(dir, "flux"), Manifests: filepath.Join(dir, "manifests"), Version: versions.Flux.Version,
+		Cached: cached, Elapsed: time.Since(start)}, nil
 }
 
 // interrupt is nil except in tests, which set it to kill the process at
