@@ -115,15 +115,20 @@ func stepHook(e *Env) error {
 }
 
 func stepSynced(e *Env) error {
-	cfg, err := e.Cluster.RESTConfig()
-	if err != nil {
-		return err
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	dyn, err := dynamicClient(e)
 	if err != nil {
 		return err
 	}
 	return flux.WaitSynced(e.Ctx, dyn, e.flux.head, 15*time.Minute)
+}
+
+// dynamicClient reads the Flux objects, which have no typed client here.
+func dynamicClient(e *Env) (dynamic.Interface, error) {
+	cfg, err := e.Cluster.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	return dynamic.NewForConfig(cfg)
 }
 
 func short(sha string) string {

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/parallel-poc/orchestration/tools/internal/gitserver"
 	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
 	"github.com/parallel-poc/orchestration/tools/internal/secrets"
@@ -27,16 +24,15 @@ func stepSecrets(e *Env) error {
 	if err != nil {
 		return err
 	}
-	repo := secrets.Repo{Dir: l.RepoDir(), URL: e.flux.server.HostURLOf(gitserver.SecretsRepo), CredentialsFile: e.flux.creds.GitCredentials}
+	repo, err := SecretsRepo(e.CacheDir)
+	if err != nil {
+		return err
+	}
 	ens, err := secrets.Ensure(e.Ctx, repo, secrets.SOPS{Bin: e.flux.build.SOPS.Path}, key)
 	if err != nil {
 		return err
 	}
-	cfg, err := e.Cluster.RESTConfig()
-	if err != nil {
-		return err
-	}
-	kube, err := kubernetes.NewForConfig(cfg)
+	kube, err := e.Cluster.Clientset()
 	if err != nil {
 		return err
 	}
@@ -58,11 +54,7 @@ func stepSecrets(e *Env) error {
 // stepSecretsApplied waits for the Kustomization flux-system/secrets at
 // the commit stepSecrets pushed.
 func stepSecretsApplied(e *Env) error {
-	cfg, err := e.Cluster.RESTConfig()
-	if err != nil {
-		return err
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	dyn, err := dynamicClient(e)
 	if err != nil {
 		return err
 	}
@@ -81,15 +73,11 @@ func RotateSecrets(ctx context.Context, o Options) error {
 	} else if st.Health != kindcluster.Healthy {
 		return fmt.Errorf("no healthy cluster to rotate the key of (%s): run make up first", st.Reason)
 	}
-	cfg, err := e.Cluster.RESTConfig()
+	kube, err := e.Cluster.Clientset()
 	if err != nil {
 		return err
 	}
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
+	dyn, err := dynamicClient(e)
 	if err != nil {
 		return err
 	}
