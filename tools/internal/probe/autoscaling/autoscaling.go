@@ -30,8 +30,8 @@ const (
 	hpaName        = "web-app-hpa"
 	cpuRate        = 10
 	cpuBurnMS      = 25
-	cpuLoadMax     = 6 * time.Minute
-	scaleUpBound   = 5 * time.Minute
+	cpuLoadMax     = 8 * time.Minute
+	scaleUpBound   = 6 * time.Minute
 	hpaSampleEvery = 5 * time.Second
 	// criterionCPU and criterionFloor are the success criterion: scale out
 	// above 50% CPU from 3 replicas.
@@ -87,21 +87,33 @@ func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 		return err
 	}
 	url := fmt.Sprintf("http://%s.%s.svc/cpu-intensive?duration=%d", probe.AppService, e.Namespace, cpuBurnMS)
-	load, err := e.StartLoad(ctx, probe.LoadSpec{Name: "cpu", Target: url, Rate: cpuRate, Max: cpuLoadMax, Labels: map[string]string{"app": "frontend"}})
+	load, err := startRamp(ctx, e, url)
 	if err != nil {
 		return err
 	}
 	loadStart := time.Now()
 	r.Event("load: %d req/s GET %s", cpuRate, url)
-	upErr := waitFor(ctx, sample, scaleUpBound, func(s hpaSample) bool { return s.Replicas > floor })
+	threshold := target + target/10 // the HPA's 10% tolerance
+	window := time.Duration(*up.StabilizationWindowSeconds) * time.Second
+	upErr := waitFor(ctx, sample, scaleUpBound, func(s hpaSample) bool {
+		if s.Replicas > floor {
+			return true
+		}
+		if rate, err := load.maybeRaise(ctx, samples, window, threshold); err != nil {
+			r.Event("%v", err)
+		} else if rate > 0 {
+			r.Event("load raised to %d req/s: a sample of the last %s was under %d%%", rate, window, threshold)
+		}
+		return false
+	})
 	upAt := time.Since(loadStart)
-	res, loadErr := load.Stop(ctx)
+	summary, loadErr := load.stop(ctx)
 	loadStop := time.Now()
-	r.Event("load stopped: %s", probe.Summary(res))
+	r.Event("load stopped: %s", summary)
 	if upErr != nil {
-		return errors.Join(fmt.Errorf("replicas did not rise above %d within %s of the load: %w%s", floor, scaleUpBound, upErr, scalingNote(ctx, e)), loadErr)
+		return errors.Join(fmt.Errorf("replicas did not rise above %d within %s of the load (%d req/s at the end): %w%s", floor, scaleUpBound, load.rate, upErr, scalingNote(ctx, e)), loadErr)
 	}
-	r.Figure("scale-up", "%d -> %d replicas %.0fs after the load began", floor, samples[len(samples)-1].Replicas, upAt.Seconds())
+	r.Figure("scale-up", "%d -> %d replicas %.0fs after the load began, at %d req/s x %dms", floor, samples[len(samples)-1].Replicas, upAt.Seconds(), load.rate, cpuBurnMS)
 
 	// Keep sampling until back at the floor.
 	peakSamples := len(samples)
@@ -122,12 +134,13 @@ func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 		r.Figure("scale-down", "first replica removed %.0fs after the load stopped, back at %d after %.0fs",
 			firstDown.Sub(loadStop).Seconds(), floor, time.Since(loadStop).Seconds())
 	}
-	r.Figure("load", "%s", probe.Summary(res))
+	r.Figure("load", "%s", summary)
 
 	var errs []error
 	if loadErr != nil {
 		errs = append(errs, loadErr)
 	}
+
 	if maxCPU <= target {
 		errs = append(errs, fmt.Errorf("cpu utilization never went above the %d%% target (max %d%%)", target, maxCPU))
 	}
@@ -140,10 +153,10 @@ func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	if v := paceViolations(samples[peakSamples-1:], down, false); len(v) > 0 {
 		errs = append(errs, fmt.Errorf("scale-down faster than the behavior allows: %s", strings.Join(v, "; ")))
 	}
-	window := time.Duration(*down.StabilizationWindowSeconds) * time.Second
-	if !firstDown.IsZero() && firstDown.Before(loadStop.Add(window-15*time.Second)) {
+	downWindow := time.Duration(*down.StabilizationWindowSeconds) * time.Second
+	if !firstDown.IsZero() && firstDown.Before(loadStop.Add(downWindow-15*time.Second)) {
 		errs = append(errs, fmt.Errorf("scaled down %.0fs after the load stopped, inside the %s stabilization window",
-			firstDown.Sub(loadStop).Seconds(), window))
+			firstDown.Sub(loadStop).Seconds(), downWindow))
 	}
 	if downErr != nil {
 		errs = append(errs, fmt.Errorf("not back at %d replicas within %s of the load stopping: %w%s", floor, bound, downErr, scalingNote(ctx, e)))
