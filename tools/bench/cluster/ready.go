@@ -33,7 +33,7 @@ func watchNodesReady(ctx context.Context, cl *kindcluster.Cluster, start time.Ti
 }
 
 func allNodesReady(ctx context.Context, cl *kindcluster.Cluster) bool {
-	containers, err := cl.Nodes()
+	containers, err := cl.InternalNodes()
 	if err != nil || len(containers) == 0 {
 		return false
 	}

@@ -26,6 +26,9 @@ type Image struct {
 	// symlinks).
 	Files  []File
 	Config Config
+	// Host marks an image podman runs beside the nodes (kind's load
+	// balancer) rather than one loaded into them.
+	Host bool `json:",omitempty"`
 }
 
 // Ref is the image reference manifests use.
@@ -113,6 +116,7 @@ const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 func Catalogue() []Image {
 	return []Image{
 		busybox(), kubeRouter(), metricsServer(), localPathProvisioner(), traefik(), postgres(),
+		kindLoadBalancer(),
 	}
 }
 

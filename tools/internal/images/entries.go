@@ -244,3 +244,41 @@ func mergedUsr() []File {
 		{Path: "/lib64", Mode: 0o777, Link: "usr/lib64"},
 	}
 }
+
+// kindLoadBalancer is what kind runs as docker.io/envoyproxy/envoy for a
+// cluster with several control planes: tools/internal/kindlb's `envoy`
+// serves kind's Envoy files with haproxy. kind's own commands in it are
+// the bootstrap (`bash -c 'mkdir -p ... && echo -en ... > ... && while
+// true; do envoy -c ...; sleep 1; done'`) and the configuration writes
+// (mkdir -p, cp /dev/stdin, sh -c "chmod ... && mv ..."), run as the
+// image's user, which owns /home/envoy.
+func kindLoadBalancer() Image {
+	const envoyUser = 101
+	return Image{
+		Name: "kind-loadbalancer", Tag: versions.KindLoadBalancerTag, Host: true,
+		Go: []GoProgram{{Mode: Local, Package: "./tools/internal/kindlb/cmd/envoy", Dest: "/usr/local/bin/envoy"}},
+		Debian: &DebianFiles{
+			Packages: []Pin{{"haproxy", versions.DebianHAProxy}},
+			Paths: []string{
+				"/usr/sbin/haproxy", "/usr/bin/bash", "/usr/bin/sh",
+				"/usr/bin/mkdir", "/usr/bin/cp", "/usr/bin/chmod", "/usr/bin/mv", "/usr/bin/sleep", "/usr/bin/cat",
+			},
+		},
+		Files: append(mergedUsr(),
+			tmpDir,
+			File{Path: "/etc/passwd", Mode: 0o644, Content: "root:x:0:0:root:/root:/bin/false\n" +
+				"envoy:x:101:101:kind load balancer:/home/envoy:/bin/false\n"},
+			File{Path: "/etc/group", Mode: 0o644, Content: "root:x:0:\nenvoy:x:101:\n"},
+			File{Path: "/home", Mode: 0o755, Dir: true},
+			File{Path: "/home/envoy", Mode: 0o755, UID: envoyUser, GID: envoyUser, Dir: true},
+		),
+		Config: Config{
+			User: "101:101", Env: []string{defaultPath}, WorkingDir: "/home/envoy",
+			// kind passes its own command; this is the same without the loop.
+			Cmd: []string{"/usr/local/bin/envoy", "-c", "/home/envoy/envoy.yaml"},
+			// PID 1 is kind's bash loop, which ignores SIGTERM: stopping
+			// the container would wait out podman's timeout for nothing.
+			StopSignal: "SIGKILL", ExposedPorts: []string{"6443/tcp"},
+		},
+	}
+}

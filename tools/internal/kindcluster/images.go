@@ -25,7 +25,7 @@ func (c *Cluster) LoadArchive(path, ref string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("failed to read image ID of %s: %w", path, err)
 	}
-	ns, err := c.Nodes()
+	ns, err := c.InternalNodes()
 	if err != nil {
 		return 0, err
 	}

@@ -1,6 +1,8 @@
 package kindcluster
 
 import (
+	"archive/tar"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -71,14 +73,14 @@ func TestClassify(t *testing.T) {
 	}{
 		{"0 of 4", nil, nil, Absent, nil},
 		{"2 of 4", healthy[:2], nil, Broken, []string{"2 of 4 node containers", "(parallel-poc-control-plane, parallel-poc-worker)"}},
-		{"one stopped", stopped, nil, Broken, []string{"parallel-poc-worker2 is exited"}},
+		{"one stopped", stopped, nil, Stopped, []string{"parallel-poc-worker2 is exited"}},
 		{"older node image", older, nil, Broken, []string{"parallel-poc-worker3", "0123456789ab", "v1.34.3", shortID(imageID), "recreating"}},
 		{"API not ready", healthy, errors.New("connection refused"), Broken, []string{"API server not ready", "connection refused"}},
 		{"healthy", healthy, nil, Healthy, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			st := classify(4, c.nodes, imageID, c.apiErr)
+			st := classify(4, c.nodes, Images{Node: imageID}, c.apiErr)
 			if st.Health != c.health {
 				t.Fatalf("health %d (%s), want %d", st.Health, st.Reason, c.health)
 			}
@@ -90,7 +92,7 @@ func TestClassify(t *testing.T) {
 		})
 	}
 	// Without a current image ID the image check is skipped, not failed.
-	if st := classify(4, older, "", nil); st.Health != Healthy {
+	if st := classify(4, older, Images{}, nil); st.Health != Healthy {
 		t.Errorf("no image ID: %+v, want Healthy", st)
 	}
 }
@@ -133,5 +135,50 @@ func TestCommandOutput(t *testing.T) {
 	}
 	if commandOutput(fmt.Errorf("plain")) != "" {
 		t.Error("an error without a command: want no output section")
+	}
+}
+
+func TestClassifyHALoadBalancer(t *testing.T) {
+	healthy, imageID := liveNodes(t)
+	lb := NodeContainer{Name: "parallel-poc-external-load-balancer", Running: true, ImageID: "lbimage",
+		Labels: map[string]string{roleLabel: loadBalancerRole}}
+	ha := append(append([]NodeContainer(nil), healthy...), lb)
+	ids := Images{Node: imageID, LoadBalancer: "lbimage"}
+	if st := classify(5, ha, ids, nil); st.Health != Healthy {
+		t.Errorf("nodes and load balancer on their images: %+v, want Healthy (the node image check skips the load balancer)", st)
+	}
+	if st := classify(5, ha, Images{Node: imageID, LoadBalancer: "newer"}, nil); st.Health != Broken || !strings.Contains(st.Reason, "load balancer parallel-poc-external-load-balancer runs image lbimage") {
+		t.Errorf("older load-balancer image: %+v", st)
+	}
+	stoppedLB := append([]NodeContainer(nil), ha...)
+	stoppedLB[4].Running, stoppedLB[4].Status = false, "exited"
+	if st := classify(5, stoppedLB, ids, nil); st.Health != Stopped || !strings.Contains(st.Reason, "external-load-balancer is exited") {
+		t.Errorf("stopped load balancer: %+v, want Stopped", st)
+	}
+	if !HasLoadBalancer(ha) || HasLoadBalancer(healthy) {
+		t.Error("HasLoadBalancer")
+	}
+}
+
+func TestParseOldAddress(t *testing.T) {
+	tarOf := func(body string) []byte {
+		var b bytes.Buffer
+		w := tar.NewWriter(&b)
+		_ = w.WriteHeader(&tar.Header{Name: "old-ipv4", Mode: 0o644, Size: int64(len(body))})
+		_, _ = w.Write([]byte(body))
+		_ = w.Close()
+		return b.Bytes()
+	}
+	if ip, err := parseOldAddress("n", tarOf("10.89.0.5\n")); err != nil || ip != "10.89.0.5" {
+		t.Errorf("got %q, %v", ip, err)
+	}
+	if ip, err := parseOldAddress("n", tarOf("")); err != nil || ip != "" {
+		t.Errorf("empty file: %q, %v", ip, err)
+	}
+	if _, err := parseOldAddress("n", tarOf("garbage")); err == nil || !strings.Contains(err.Error(), `n:/kind/old-ipv4 holds "garbage"`) {
+		t.Errorf("garbage: %v", err)
+	}
+	if _, err := parseOldAddress("n", []byte("x")); err == nil {
+		t.Error("not a tar stream: no error")
 	}
 }

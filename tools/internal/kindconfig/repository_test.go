@@ -33,8 +33,20 @@ func TestRepositoryKindConfigTopology(t *testing.T) {
 	for _, n := range c.Nodes {
 		roles[n.Role]++
 	}
-	if len(c.Nodes) != 4 || roles[v1alpha4.ControlPlaneRole] != 1 || roles[v1alpha4.WorkerRole] != 3 {
-		t.Errorf("nodes %v, want exactly 1 control plane and 3 workers", roles)
+	if len(c.Nodes) != 6 || roles[v1alpha4.ControlPlaneRole] != 3 || roles[v1alpha4.WorkerRole] != 3 {
+		t.Errorf("nodes %v, want 3 control planes (HA, a 3-member etcd) and 3 workers", roles)
+	}
+	// The ingress ports sit on one control plane, not the first: the
+	// controlplane probe takes a control plane out, never that one, and
+	// the first is where kubeadm init ran.
+	var ingress []int
+	for i, n := range c.Nodes {
+		if n.Labels["ingress-ready"] == "true" || len(n.ExtraPortMappings) > 0 {
+			ingress = append(ingress, i)
+		}
+	}
+	if len(ingress) != 1 || c.Nodes[ingress[0]].Role != v1alpha4.ControlPlaneRole || ingress[0] == 0 {
+		t.Errorf("ingress label and ports on nodes %v, want on one control plane other than the first", ingress)
 	}
 }
 

@@ -63,6 +63,12 @@ func checkNodes(nodes []v1alpha4.Node) []string {
 	if controlPlanes == 0 && len(nodes) > 0 {
 		out = append(out, "nodes: no control-plane node")
 	}
+	if controlPlanes > 1 && controlPlanes%2 == 0 {
+		// Stacked etcd: one member per control plane, and a quorum is a
+		// majority. An even count tolerates no more failures than one less
+		// (4 members survive 1 loss, as 3 do) and costs a member more.
+		out = append(out, fmt.Sprintf("nodes: %d control planes; want an odd number (1, 3, 5): each runs an etcd member, and %d members tolerate no more failures than %d", controlPlanes, controlPlanes, controlPlanes-1))
+	}
 	if workers < MinWorkers {
 		out = append(out, fmt.Sprintf("nodes: %d worker(s); the success criteria need at least %d schedulable workers", workers, MinWorkers))
 	}

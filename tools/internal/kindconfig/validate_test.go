@@ -58,6 +58,10 @@ nodes:
   - role: worker
   - role: worker
 `, "already mapped"},
+		"even control planes": {`kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+nodes: [{role: control-plane}, {role: control-plane}, {role: worker}, {role: worker}, {role: worker}]
+`, "2 control planes; want an odd number"},
 		"wrong kind": {`kind: Config
 apiVersion: kind.x-k8s.io/v1alpha4
 nodes: [{role: control-plane}, {role: worker}, {role: worker}, {role: worker}]

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/parallel-poc/orchestration/tools/internal/images"
+	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
 )
 
 // platformArchives builds (or finds cached) the platform images: CNI,
@@ -17,7 +18,12 @@ func platformArchives(e *Env) ([]Archive, error) {
 	}
 	out := make([]Archive, 0, len(res))
 	for _, r := range res {
-		out = append(out, Archive{Ref: r.Ref, Path: r.File})
+		a := Archive{Ref: r.Ref, Path: r.File, ImageID: r.ImageID}
+		if img, _ := images.Find(r.Name); img.Host {
+			// The one host image is kind's load balancer.
+			a.Host, a.HostName = true, kindcluster.LoadBalancerImage
+		}
+		out = append(out, a)
 	}
 	return out, nil
 }

@@ -10,10 +10,14 @@ import (
 	"github.com/parallel-poc/orchestration/tools/internal/status"
 )
 
-// Archive is one image archive to load into the nodes.
+// Archive is one image archive to load into the nodes, or, when Host is
+// set, into podman under HostName (kind's load balancer).
 type Archive struct {
-	Ref  string
-	Path string
+	Ref      string
+	Path     string
+	ImageID  string
+	Host     bool
+	HostName string
 }
 
 // Env is what the steps share.

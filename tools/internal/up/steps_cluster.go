@@ -3,6 +3,7 @@ package up
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/parallel-poc/orchestration/tools/internal/clusterops"
@@ -13,9 +14,36 @@ import (
 // stepCluster reuses a healthy cluster, recreates a broken one (the
 // remains of a crash or a half-finished delete) and creates a missing one.
 func stepCluster(e *Env) error {
+	for _, a := range e.Archives {
+		if !a.Host {
+			continue
+		}
+		if _, err := kindcluster.EnsureHostImage(a.Path, a.ImageID, a.HostName); err != nil {
+			return err
+		}
+	}
 	st, err := e.Cluster.Inspect(e.Ctx)
 	if err != nil {
 		return err
+	}
+	if st.Health == kindcluster.Stopped {
+		// A stopped node keeps its state; starting it at its old address
+		// (etcd's peer URLs name it) repairs the cluster without losing it.
+		fmt.Fprintf(e.Out, "   cluster %q: %s: starting them\n", ClusterName, st.Reason)
+		started, err := e.Cluster.StartStopped(e.Ctx, st.Containers)
+		if err != nil {
+			fmt.Fprintf(e.Out, "   %v\n", err)
+		}
+		if st, err = e.Cluster.Inspect(e.Ctx); err != nil {
+			return err
+		}
+		if st.Health == kindcluster.Healthy {
+			e.Status.Note("started " + strings.Join(started, ", "))
+			return nil
+		}
+		if st.Health == kindcluster.Stopped {
+			st = kindcluster.State{Health: kindcluster.Broken, Reason: "still " + st.Reason}
+		}
 	}
 	switch st.Health {
 	case kindcluster.Healthy:
@@ -46,15 +74,19 @@ func stepCluster(e *Env) error {
 }
 
 func stepLoadImages(e *Env) error {
-	total := 0
+	total, count := 0, 0
 	for _, a := range e.Archives {
+		if a.Host {
+			continue // in podman already (stepCluster)
+		}
+		count++
 		n, err := e.Cluster.LoadArchive(a.Path, a.Ref)
 		if err != nil {
 			return err
 		}
 		total += n
 	}
-	e.Status.Note(fmt.Sprintf("%d images, %d node imports", len(e.Archives), total))
+	e.Status.Note(fmt.Sprintf("%d images, %d node imports", count, total))
 	return nil
 }
 
@@ -125,7 +157,7 @@ func stepApproveCSRs(e *Env) error {
 	if err != nil {
 		return err
 	}
-	nodes, err := e.Cluster.Nodes()
+	nodes, err := e.Cluster.InternalNodes()
 	if err != nil {
 		return err
 	}
@@ -160,7 +192,7 @@ func stepNodesReady(e *Env) error {
 	if err != nil {
 		return err
 	}
-	nodes, err := e.Cluster.Nodes()
+	nodes, err := e.Cluster.InternalNodes()
 	if err != nil {
 		return err
 	}

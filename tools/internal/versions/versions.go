@@ -116,6 +116,19 @@ const (
 	DebianIproute2  = "6.1.0-3"
 )
 
+// kind's external load balancer, which it adds in front of a cluster with
+// more than one control plane. kind runs KindLoadBalancerImage (its
+// pkg/cluster/internal/loadbalancer Image, checked by a test against the
+// kind module) without pulling when podman holds that name, and Envoy
+// cannot be built here: the repository builds an image that serves kind's
+// Envoy files with Debian's haproxy (tools/internal/kindlb) and tags it
+// with that name. KindLoadBalancerTag is the tag of its own name.
+const (
+	KindLoadBalancerImage = "docker.io/envoyproxy/envoy:v1.36.2"
+	DebianHAProxy         = "2.6.12-1+deb12u4"
+	KindLoadBalancerTag   = "haproxy-2.6.12"
+)
+
 // Flux as the bring-up runs it (tools/internal/flux). Flux, SourceController
 // and KustomizeController above say `go 1.26.0` in their go.mod, the Go on
 // this machine: no GOTOOLCHAIN change is needed, none is made. The 1.10

@@ -9,7 +9,9 @@ import (
 
 func TestShouldRaise(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	at := func(s int, cpu *int32) hpaSample { return hpaSample{At: t0.Add(time.Duration(s) * time.Second), CPU: cpu} }
+	at := func(s int, cpu *int32) hpaSample {
+		return hpaSample{At: t0.Add(time.Duration(s) * time.Second), CPU: cpu}
+	}
 	high, low := ptr.To(int32(80)), ptr.To(int32(50))
 	window := 60 * time.Second
 	cases := []struct {
