@@ -40,8 +40,9 @@ func HAProxyConfig(listeners []Listener, clusters []Cluster) (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString(`# Written by kindlb from kind's Envoy LDS/CDS files; do not edit.
+# No traffic log: haproxy prints server state changes and alerts on its
+# stderr (-db), the container's log; a line per API connection is noise.
 global
-    log stdout format raw local0 info
 
 # The container's DNS: podman's, which knows the kind network's names.
 resolvers kind
@@ -56,8 +57,6 @@ resolvers kind
 
 defaults
     mode tcp
-    log global
-    option dontlognull
     timeout client 1h
     timeout server 1h
     timeout tunnel 1h
@@ -102,7 +101,9 @@ func writeBackend(b *strings.Builder, c Cluster) {
 		// server is down.
 		b.WriteString("    option allbackups\n")
 		for i, e := range c.Endpoints {
-			fmt.Fprintf(b, "    server %s-panic %s backup no-check\n", serverName(i, e), e.hostPort())
+			// allow-dup-ip: haproxy gives an address resolved by DNS to one
+			// server of a backend only, and these share the checked ones'.
+			fmt.Fprintf(b, "    server %s-panic %s backup no-check resolve-opts allow-dup-ip\n", serverName(i, e), e.hostPort())
 		}
 	}
 }

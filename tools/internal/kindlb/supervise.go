@@ -139,6 +139,10 @@ func (s *supervisor) install(ctx context.Context, cfg string) error {
 	cmd := exec.Command(s.o.HAProxy, "-W", "-db", "-f", s.o.Config)
 	cmd.Stdout, cmd.Stderr = s.o.Out, s.o.Out
 	cmd.Dir = filepath.Dir(s.o.Config)
+	// Should this process be killed, haproxy must not outlive it holding
+	// the port: kind's loop starts a new one, whose haproxy would then
+	// fail to bind and leave the old configuration serving.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("failed to start haproxy: %w", err)
 	}
