@@ -55,7 +55,7 @@ func Build(ctx context.Context, imgs []Image, o Options) ([]Result, error) {
 	var results []Result
 	for _, img := range imgs {
 		start := time.Now()
-		key, err := in.imageKey(img)
+		key, err := in.imageKey(ctx, img)
 		if err != nil {
 			return results, err
 		}
@@ -101,12 +101,17 @@ func gatherInputs(ctx context.Context, o Options) (inputs, error) {
 
 // imageKey hashes everything the image is made from: its catalogue
 // entry, the rootfs it takes files from, the toolchain, the builder, the
-// sources of its local programs and the created time.
-func (in inputs) imageKey(img Image) (string, error) {
+// sources of its local programs (with this module's packages they
+// import) and the created time.
+func (in inputs) imageKey(ctx context.Context, img Image) (string, error) {
 	var local []string
 	for _, p := range img.Go {
 		if p.Mode == Local {
-			h, err := sourceHash(in.o.ModuleDir, p.Package)
+			dirs, err := in.localPackages(ctx, p.Package)
+			if err != nil {
+				return "", err
+			}
+			h, err := sourceHash(in.o.ModuleDir, dirs...)
 			if err != nil {
 				return "", fmt.Errorf("failed to hash %s: %w", p.Package, err)
 			}
@@ -123,6 +128,29 @@ func (in inputs) imageKey(img Image) (string, error) {
 		Local               []string
 		Created             time.Time
 	}{img, rootfsKey, in.goVersion, in.builder, local, in.o.Created.UTC()}), nil
+}
+
+// localPackages lists pkg and the packages of this module it imports,
+// relative to the module: a change to any of them changes the program.
+func (in inputs) localPackages(ctx context.Context, pkg string) ([]string, error) {
+	root, err := filepath.Abs(in.o.ModuleDir)
+	if err != nil {
+		return nil, err
+	}
+	out, err := run(ctx, nil, root, nil, in.o.GoCmd, "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", pkg)
+	if err != nil {
+		return nil, fmt.Errorf("failed to list the packages %s imports: %w", pkg, err)
+	}
+	var dirs []string
+	for _, d := range strings.Fields(string(out)) {
+		if rel, err := filepath.Rel(root, d); err == nil && !strings.HasPrefix(rel, "..") {
+			dirs = append(dirs, "./"+filepath.ToSlash(rel))
+		}
+	}
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("go list -deps %s: no package of this module", pkg)
+	}
+	return dirs, nil
 }
 
 func buildImage(ctx context.Context, c cache, in inputs, img Image, key string, st *status.Status) (record, error) {

@@ -1,6 +1,7 @@
 package images
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -36,9 +37,12 @@ func TestRootfsKeyIgnoresSelection(t *testing.T) {
 	if RootfsFor([]Image{pg}).Key() == RootfsFor(Catalogue()).Key() {
 		t.Fatal("a subset of images should give another pin list (sanity check of the test)")
 	}
-	in := inputs{rootfs: RootfsFor(Catalogue())}
-	a, _ := in.imageKey(pg)
-	b, _ := in.imageKey(pg)
+	in := inputs{o: Options{GoCmd: "go", ModuleDir: "../../.."}, rootfs: RootfsFor(Catalogue())}
+	a, err := in.imageKey(context.Background(), pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := in.imageKey(context.Background(), pg)
 	if a != b {
 		t.Error("image key not stable")
 	}
@@ -60,5 +64,19 @@ func TestCheckPins(t *testing.T) {
 				t.Errorf("checkPins = %v, want ok=%v", err, tt.ok)
 			}
 		})
+	}
+}
+
+// The load balancer's entry point is a thin main over tools/internal/kindlb:
+// its key must change when kindlb does, not only when main.go does (it
+// once stayed cached across a kindlb change).
+func TestLocalProgramKeyCoversImportedPackages(t *testing.T) {
+	in := inputs{o: Options{GoCmd: "go", ModuleDir: "../../.."}}
+	dirs, err := in.localPackages(context.Background(), "./tools/internal/kindlb/cmd/envoy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(dirs, "./tools/internal/kindlb") || !slices.Contains(dirs, "./tools/internal/kindlb/cmd/envoy") {
+		t.Errorf("packages hashed for envoy: %v, want kindlb and its main", dirs)
 	}
 }

@@ -92,6 +92,10 @@ case "$1 $2" in
 	echo go1.26.8-fake ;;
 "mod download")
 	echo '{"Dir": "`+modDir+`"}' ;;
+"list -deps")
+	# the package itself, as go list prints it (a local directory)
+	for last; do :; done
+	echo "$PWD/${last#./}" ;;
 build*)
 	out=
 	while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done
