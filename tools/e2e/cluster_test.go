@@ -21,8 +21,8 @@ func TestNodesAreReadyWithPinnedVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(nodes.Items) != 4 {
-		t.Fatalf("%d nodes, want 1 control plane + 3 workers", len(nodes.Items))
+	if len(nodes.Items) != 6 {
+		t.Fatalf("%d nodes, want 3 control planes + 3 workers", len(nodes.Items))
 	}
 	controlPlanes := 0
 	for _, n := range nodes.Items {
@@ -51,8 +51,8 @@ func TestNodesAreReadyWithPinnedVersion(t *testing.T) {
 			}
 		}
 	}
-	if controlPlanes != 1 {
-		t.Errorf("%d control-plane nodes, want 1", controlPlanes)
+	if controlPlanes != 3 {
+		t.Errorf("%d control-plane nodes, want 3 (HA)", controlPlanes)
 	}
 }
 
