@@ -141,7 +141,14 @@ func (p *Provider) Run(ctx context.Context) {
 	failing := map[types.NamespacedName]string{}
 	for {
 		now := map[types.NamespacedName]string{}
-		for _, err := range p.ScrapeOnce(ctx) {
+		errs := p.ScrapeOnce(ctx)
+		if ctx.Err() != nil {
+			// A scrape cut short by the shutdown is not the pod's failure
+			// (seen in a test: the failure logged again as "context
+			// deadline exceeded").
+			return
+		}
+		for _, err := range errs {
 			var pe *PodError
 			if !errors.As(err, &pe) {
 				p.cfg.Logf("%v", err)
