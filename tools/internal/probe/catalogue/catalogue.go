@@ -8,6 +8,7 @@ import (
 	"github.com/parallel-poc/orchestration/tools/internal/probe/autoscaling"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/batch"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/cluster"
+	"github.com/parallel-poc/orchestration/tools/internal/probe/controlplane"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/disruption"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/gitops"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/networkpolicy"
@@ -21,9 +22,10 @@ import (
 // All is every probe, in the order they run. Read-only and isolated
 // probes come first; the ones that disturb the app on purpose (rollouts,
 // autoscaling, drains, killed pods, restarted database members) follow,
-// and nodefailure is last: it kills a node, and although it waits for
-// the cluster to be whole again, a probe after it would be the first to
-// meet whatever did not heal.
+// and the two that kill a node's container come last: controlplane (a
+// control plane) before nodefailure (a worker). Each waits for the
+// cluster to be whole again, but a probe after them would be the first
+// to meet whatever did not heal.
 func All() []probe.Probe {
 	return []probe.Probe{
 		gitops.Probe(),
@@ -36,6 +38,7 @@ func All() []probe.Probe {
 		disruption.Probe(),
 		selfhealing.Probe(),
 		statefulset.Probe(),
+		controlplane.Probe(),
 		nodefailure.Probe(),
 	}
 }

@@ -89,14 +89,14 @@ func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 func disturb(ctx context.Context, e *probe.Env, r *probe.Result, box nodecontainer.Container, victim string, want int, clusterIP string) (measured, error) {
 	var m measured
 	var err error
-	if m.addressBefore, err = internalIP(ctx, e, victim); err != nil {
+	if m.addressBefore, err = probe.InternalIP(ctx, e, victim); err != nil {
 		return m, err
 	}
 	network, ip, err := box.Address(ctx)
 	if err != nil {
 		return m, err
 	}
-	if err := markKilled(ctx, e, victim); err != nil {
+	if err := probe.MarkKilled(ctx, e, victim, "nodefailure"); err != nil {
 		return m, err
 	}
 	e.Defer("start node "+victim+" again", func(ctx context.Context) error { return restore(ctx, e, box, victim) })
@@ -118,7 +118,7 @@ func disturb(ctx context.Context, e *probe.Env, r *probe.Result, box nodecontain
 	}
 	m.started = time.Now()
 	r.Event("started %s again at %s on %s (%s network connect --ip, as a rebooted machine keeps its address)", victim, ip, network, box.Runtime)
-	if m.ready, err = awaitNodeReady(ctx, e, victim); err != nil {
+	if m.ready, err = probe.AwaitNodeReady(ctx, e, victim, waitLimit); err != nil {
 		return m, err
 	}
 	r.Event("%s Ready", victim)

@@ -12,16 +12,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
 	"github.com/parallel-poc/orchestration/tools/internal/clusterops"
 	"github.com/parallel-poc/orchestration/tools/internal/nodecontainer"
 	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
-
-// poll is how often the probe looks: the figures are this precise.
-const poll = 250 * time.Millisecond
 
 // dbLeader is the member the statefulset probe writes to; its node is
 // not the victim, so the probes after this one find it where it was.
@@ -66,16 +62,6 @@ func containerOf(ctx context.Context, e *probe.Env, victim string) (nodecontaine
 	return box, nil
 }
 
-// markKilled annotates the node before its container is killed, so that a
-// later run's sweep starts it again if this run is itself killed.
-func markKilled(ctx context.Context, e *probe.Env, node string) error {
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:"nodefailure"}}}`, probe.KilledByAnnotation)
-	if _, err := e.Client.CoreV1().Nodes().Patch(ctx, node, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
-		return fmt.Errorf("annotate %s before killing it: %w", node, err)
-	}
-	return nil
-}
-
 // restore is the clean-up: the container running, the node Ready and
 // unmarked, and web-app, CoreDNS and postgres-cluster whole again, so the
 // probes after this one start from a healthy cluster.
@@ -83,7 +69,7 @@ func restore(ctx context.Context, e *probe.Env, box nodecontainer.Container, nod
 	if err := probe.StartKilledNode(ctx, e, box, node); err != nil {
 		return err
 	}
-	if _, err := awaitNodeReady(ctx, e, node); err != nil {
+	if _, err := probe.AwaitNodeReady(ctx, e, node, waitLimit); err != nil {
 		return err
 	}
 	// The run that killed it did not get as far as its address check:
@@ -98,7 +84,7 @@ func restore(ctx context.Context, e *probe.Env, box nodecontainer.Container, nod
 	if _, err := e.WaitDeploymentAvailable(ctx, "kube-system", "coredns", waitLimit); err != nil {
 		return err
 	}
-	return until(ctx, waitLimit, "postgres-cluster back to 3 Ready members", func() (bool, error) {
+	return probe.Until(ctx, waitLimit, "postgres-cluster back to 3 Ready members", func() (bool, error) {
 		sts, err := e.Client.AppsV1().StatefulSets(e.Namespace).Get(ctx, "postgres-cluster", metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -110,14 +96,14 @@ func restore(ctx context.Context, e *probe.Env, box nodecontainer.Container, nod
 // awaitDetection waits until the node is NotReady and no Ready web-app
 // endpoint is on it, and returns when each was first seen.
 func awaitDetection(ctx context.Context, e *probe.Env, node string, killed time.Time) (notReady, gone time.Time, err error) {
-	err = until(ctx, waitLimit, node+" NotReady and its web-app endpoints out of "+probe.AppService, func() (bool, error) {
+	err = probe.Until(ctx, waitLimit, node+" NotReady and its web-app endpoints out of "+probe.AppService, func() (bool, error) {
 		now := time.Now()
 		if notReady.IsZero() {
 			n, err := e.Client.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
 			if err != nil {
 				return false, err
 			}
-			if !nodeReady(n) {
+			if !probe.NodeReady(n) {
 				notReady = now
 			}
 		}
@@ -156,7 +142,7 @@ func readyEndpointsOn(ctx context.Context, e *probe.Env, node string) (int, erro
 // awaitRescheduled waits until want web-app pods serve on other nodes.
 func awaitRescheduled(ctx context.Context, e *probe.Env, node string, want int) (time.Time, error) {
 	var at time.Time
-	err := until(ctx, waitLimit, fmt.Sprintf("%d web-app pods serving off %s", want, node), func() (bool, error) {
+	err := probe.Until(ctx, waitLimit, fmt.Sprintf("%d web-app pods serving off %s", want, node), func() (bool, error) {
 		list, err := e.Client.CoreV1().Pods(e.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
 		if err != nil {
 			return false, err
@@ -173,19 +159,6 @@ func awaitRescheduled(ctx context.Context, e *probe.Env, node string, want int) 
 	return at, err
 }
 
-func awaitNodeReady(ctx context.Context, e *probe.Env, node string) (time.Time, error) {
-	var at time.Time
-	err := until(ctx, waitLimit, node+" Ready", func() (bool, error) {
-		n, err := e.Client.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		at = time.Now()
-		return nodeReady(n), nil
-	})
-	return at, err
-}
-
 // awaitServingFrom starts a client pod on node and waits until it gets
 // an answer from web-app through the Service: the node's kubelet, its pod
 // network and its Service rules all work again.
@@ -198,58 +171,12 @@ func awaitServingFrom(ctx context.Context, e *probe.Env, node, clusterIP string)
 		return time.Time{}, fmt.Errorf("client pod on %s: %w", node, err)
 	}
 	var at time.Time
-	err = until(ctx, waitLimit, "a pod on "+node+" reaching web-app", func() (bool, error) {
+	err = probe.Until(ctx, waitLimit, "a pod on "+node+" reaching web-app", func() (bool, error) {
 		_, err := e.HTTPGet(ctx, e.Namespace, running.Name, "client", "http://"+clusterIP+"/", 3)
 		at = time.Now()
 		return err == nil, err // an error is kept as the last one, not fatal
 	})
 	return at, err
-}
-
-func nodeReady(n *corev1.Node) bool {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
-// until polls cond every poll until it holds or limit passes; an error
-// from cond does not stop it but is reported if the limit passes.
-func until(ctx context.Context, limit time.Duration, what string, cond func() (bool, error)) error {
-	deadline := time.Now().Add(limit)
-	var last error
-	for {
-		ok, err := cond()
-		if ok && err == nil {
-			return nil
-		}
-		if err != nil {
-			last = err
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not %s after %s (last error: %v)", what, limit, last)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
-		case <-time.After(poll):
-		}
-	}
-}
-
-func internalIP(ctx context.Context, e *probe.Env, node string) (string, error) {
-	n, err := e.Client.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
-	if err != nil {
-		return "", fmt.Errorf("get node %s: %w", node, err)
-	}
-	for _, a := range n.Status.Addresses {
-		if a.Type == corev1.NodeInternalIP {
-			return a.Address, nil
-		}
-	}
-	return "", fmt.Errorf("node %s has no InternalIP", node)
 }
 
 // renewServingCert: a node that came back at another address asks for a
@@ -259,16 +186,16 @@ func internalIP(ctx context.Context, e *probe.Env, node string) (string, error) 
 // of its pods. Returns the node's address now.
 func renewServingCert(ctx context.Context, e *probe.Env, event func(string, ...any), node, before string) (string, error) {
 	var now string
-	err := until(ctx, waitLimit, node+" reporting its address", func() (bool, error) {
+	err := probe.Until(ctx, waitLimit, node+" reporting its address", func() (bool, error) {
 		var err error
-		now, err = internalIP(ctx, e, node)
+		now, err = probe.InternalIP(ctx, e, node)
 		return err == nil && now != "", err
 	})
 	if err != nil || now == before {
 		return now, err
 	}
 	event("%s is at %s now (was %s): approving its kubelet serving certificate", node, now, before)
-	err = until(ctx, waitLimit, "a kubelet serving certificate for "+node+" at "+now, func() (bool, error) {
+	err = probe.Until(ctx, waitLimit, "a kubelet serving certificate for "+node+" at "+now, func() (bool, error) {
 		if _, _, err := clusterops.ApproveKubeletServing(ctx, e.Client); err != nil {
 			return false, err
 		}
