@@ -16,7 +16,10 @@ import (
 // does not hold it yet. Presence is decided by image ID (the config
 // digest): containerd rewrites manifests on import, so manifest digests
 // differ, but the config digest survives. It reports how many nodes got it.
-func (c *Cluster) LoadArchive(path, ref string) (int, error) {
+//
+// With controlPlanes false the control planes are left out: the image
+// is for pods they do not run (their taint keeps them off).
+func (c *Cluster) LoadArchive(path, ref string, controlPlanes bool) (int, error) {
 	img, err := tarball.ImageFromPath(path, nil)
 	if err != nil {
 		return 0, fmt.Errorf("failed to read image archive %s: %w", path, err)
@@ -38,6 +41,11 @@ func (c *Cluster) LoadArchive(path, ref string) (int, error) {
 		wg     sync.WaitGroup
 	)
 	for _, n := range ns {
+		if role, err := n.Role(); err != nil {
+			return 0, fmt.Errorf("failed to read the role of node %s: %w", n, err)
+		} else if role == "control-plane" && !controlPlanes {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

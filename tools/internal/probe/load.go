@@ -76,11 +76,11 @@ func (e *Env) StartLoad(ctx context.Context, spec LoadSpec) (*Load, error) {
 		return nil, fmt.Errorf("load generator: %w", err)
 	}
 	l := &Load{e: e, ns: e.Namespace, pod: name, Node: running.Spec.NodeName, Started: time.Now(), done: make(chan struct{}), started: make(chan loadgen.Started, 1)}
-	logs, err := e.Client.CoreV1().Pods(l.ns).GetLogs(name, &corev1.PodLogOptions{Container: "loadgen", Follow: true}).Stream(ctx)
+	logs, err := l.openLogs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("follow load generator %s: %w", name, err)
 	}
-	go l.read(logs)
+	go l.follow(ctx, logs)
 	select {
 	case st := <-l.started:
 		l.Started = st.Started
@@ -100,11 +100,50 @@ func (e *Env) StartLoad(ctx context.Context, spec LoadSpec) (*Load, error) {
 // warm-up the first ~0.7s of requests were refused).
 const loadWarmUp = 60 * time.Second
 
-// read keeps the last JSON line loadgen prints: its summary.
-func (l *Load) read(r io.ReadCloser) {
+// followRetry bounds how long a broken log stream is reopened.
+const followRetry = 2 * time.Minute
+
+func (l *Load) openLogs(ctx context.Context) (io.ReadCloser, error) {
+	return l.e.Client.CoreV1().Pods(l.ns).GetLogs(l.pod, &corev1.PodLogOptions{Container: "loadgen", Follow: true}).Stream(ctx)
+}
+
+// follow keeps the last JSON line loadgen prints: its summary. The
+// stream runs through one apiserver; when it breaks before the summary
+// (that apiserver went away: the controlplane probe takes one out) and
+// the container still runs, it is opened again, through the load
+// balancer's choice of a live one, and read from the start.
+func (l *Load) follow(ctx context.Context, logs io.ReadCloser) {
 	defer close(l.done)
-	defer r.Close()
+	sentStarted := false
 	var last string
+	var reopenErr error
+	giveUp := time.Now().Add(followRetry)
+	for final := false; ; {
+		var streamErr error
+		if logs != nil {
+			last, streamErr = l.read(logs, last, &sentStarted)
+		}
+		if last != "" {
+			break
+		}
+		if final || ctx.Err() != nil || time.Now().After(giveUp) {
+			l.err = fmt.Errorf("load generator %s ended without a summary (stream: %v, reopen: %v)", l.pod, streamErr, reopenErr)
+			return
+		}
+		// A container that ended has its whole log kept: one more read.
+		final = !l.stillRunning(ctx)
+		Sleep(ctx, time.Second)
+		logs, reopenErr = l.openLogs(ctx)
+	}
+	if err := json.Unmarshal([]byte(last), &l.result); err != nil {
+		l.err = fmt.Errorf("load generator %s summary %q: %w", l.pod, last, err)
+	}
+}
+
+// read scans one log stream: the first started line goes to l.started,
+// the last other JSON line is returned (or last, if there is none).
+func (l *Load) read(r io.ReadCloser, last string, sentStarted *bool) (string, error) {
+	defer r.Close()
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -113,18 +152,31 @@ func (l *Load) read(r io.ReadCloser) {
 		}
 		var st loadgen.Started
 		if strings.Contains(line, `"started"`) && json.Unmarshal([]byte(line), &st) == nil {
-			l.started <- st
+			if !*sentStarted {
+				*sentStarted = true
+				l.started <- st
+			}
 			continue
 		}
 		last = line
 	}
-	if last == "" {
-		l.err = fmt.Errorf("load generator %s ended without a summary (stream: %v)", l.pod, sc.Err())
-		return
+	return last, sc.Err()
+}
+
+// stillRunning reports whether the generator's container may print more:
+// its pod exists and the container has not terminated (an error reading
+// the pod counts as running, since the API may be failing over).
+func (l *Load) stillRunning(ctx context.Context) bool {
+	p, err := l.e.Client.CoreV1().Pods(l.ns).Get(ctx, l.pod, metav1.GetOptions{})
+	if err != nil {
+		return ignoreNotFound(err) != nil
 	}
-	if err := json.Unmarshal([]byte(last), &l.result); err != nil {
-		l.err = fmt.Errorf("load generator %s summary %q: %w", l.pod, last, err)
+	for _, s := range p.Status.ContainerStatuses {
+		if s.Name == "loadgen" && s.State.Terminated != nil {
+			return false
+		}
 	}
+	return p.DeletionTimestamp == nil || p.Status.Phase == corev1.PodRunning
 }
 
 // Stop ends the load (SIGTERM: loadgen stops sending, collects what is in

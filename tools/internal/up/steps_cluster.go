@@ -74,19 +74,29 @@ func stepCluster(e *Env) error {
 }
 
 func stepLoadImages(e *Env) error {
-	total, count := 0, 0
+	onControlPlanes, err := controlPlaneImages(e.Root, FluxPath)
+	if err != nil {
+		return err
+	}
+	// The network check runs a pod on every node (stepNetwork).
+	onControlPlanes[BusyboxImage] = true
+	total, count, everywhere := 0, 0, 0
 	for _, a := range e.Archives {
 		if a.Host {
 			continue // in podman already (stepCluster)
 		}
 		count++
-		n, err := e.Cluster.LoadArchive(a.Path, a.Ref)
+		cp := onControlPlanes[a.Ref]
+		if cp {
+			everywhere++
+		}
+		n, err := e.Cluster.LoadArchive(a.Path, a.Ref, cp)
 		if err != nil {
 			return err
 		}
 		total += n
 	}
-	e.Status.Note(fmt.Sprintf("%d images, %d node imports", count, total))
+	e.Status.Note(fmt.Sprintf("%d images (%d of them for the control planes too), %d node imports", count, everywhere, total))
 	return nil
 }
 

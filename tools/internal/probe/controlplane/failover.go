@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
 // requestTimeout bounds each check: an answer slower than this counts as
@@ -77,11 +79,15 @@ type traffic struct {
 	namespace string
 	configMap string
 
-	mu      sync.Mutex
-	samples []sample
-	acked   int // the last n a write was acknowledged for
-	stop    chan struct{}
-	done    sync.WaitGroup
+	// victim is the node taken out; every other node must stay Ready.
+	victim string
+
+	mu       sync.Mutex
+	notReady map[string]time.Time // other nodes seen NotReady, first seen at
+	samples  []sample
+	acked    int // the last n a write was acknowledged for
+	stop     chan struct{}
+	done     sync.WaitGroup
 }
 
 func (t *traffic) start(ctx context.Context) {
@@ -98,6 +104,8 @@ func (t *traffic) loop(ctx context.Context) {
 	for n := 1; ; n++ {
 		t.done.Add(1)
 		go func(n int) { defer t.done.Done(); t.record(n, "readyz", readyz(ctx, t.api)) }(n)
+		t.done.Add(1)
+		go func() { defer t.done.Done(); t.checkNodes(ctx) }()
 		select {
 		case writing <- struct{}{}:
 			t.done.Add(1)
@@ -133,6 +141,31 @@ func (t *traffic) write(ctx context.Context, n int) error {
 	return err
 }
 
+// checkNodes notes the nodes other than the victim that are NotReady: a
+// failover that stalls etcd's writes longer than the node lifecycle
+// controller's grace period marks healthy nodes NotReady and takes their
+// pods out of every Service. A list that fails is the API's error,
+// counted by the other checks, not a node's.
+func (t *traffic) checkNodes(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	nodes, err := t.api.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range nodes.Items {
+		n := &nodes.Items[i]
+		if _, seen := t.notReady[n.Name]; n.Name != t.victim && !seen && !probe.NodeReady(n) {
+			if t.notReady == nil {
+				t.notReady = map[string]time.Time{}
+			}
+			t.notReady[n.Name] = time.Now()
+		}
+	}
+}
+
 func (t *traffic) record(n int, what string, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -140,13 +173,14 @@ func (t *traffic) record(n int, what string, err error) {
 }
 
 // finish stops the traffic, waits for the requests under way and returns
-// what was seen and the last acknowledged write.
-func (t *traffic) finish() ([]sample, int) {
+// what was seen, the last acknowledged write and the other nodes seen
+// NotReady.
+func (t *traffic) finish() ([]sample, int, map[string]time.Time) {
 	close(t.stop)
 	t.done.Wait()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.samples, t.acked
+	return t.samples, t.acked, t.notReady
 }
 
 // outage summarises the samples.

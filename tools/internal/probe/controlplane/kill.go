@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,12 +24,12 @@ func failover(ctx context.Context, e *probe.Env, r *probe.Result, c *cluster, vi
 	if err != nil {
 		return err
 	}
-	t := &traffic{api: c.api, namespace: e.Namespace, configMap: configMap}
+	t := &traffic{api: c.api, namespace: e.Namespace, configMap: configMap, victim: victim}
 	t.start(ctx)
 	probe.Sleep(ctx, 3*time.Second) // a few good seconds first: the checks work at all
 
 	if err := probe.MarkKilled(ctx, e, victim, "controlplane"); err != nil {
-		t.finish()
+		_, _, _ = t.finish()
 		return err
 	}
 	e.Defer("start control plane "+victim+" again", func(ctx context.Context) error {
@@ -39,14 +41,14 @@ func failover(ctx context.Context, e *probe.Env, r *probe.Result, c *cluster, vi
 	})
 	killed := time.Now()
 	if err := box.Kill(ctx); err != nil {
-		t.finish()
+		_, _, _ = t.finish()
 		return err
 	}
 	r.Event("killed %s (%s kill --signal KILL %s): its apiserver, etcd member, controller-manager and scheduler", victim, box.Runtime, box.Name)
 
 	settleErr := settle(ctx, r, c, victim, killed, holdersBefore)
 	probe.Sleep(ctx, afterSettled)
-	samples, acked := t.finish()
+	samples, acked, notReady := t.finish()
 	o := summarise(samples)
 	r.Figure("API through the load balancer", "%d seconds with an error (goal at most %d): /readyz %d of %d failed, writes %d of %d failed",
 		o.ErrorSeconds, errorGoal, o.ReadsFailed, o.Reads, o.WritesFailed, o.Writes)
@@ -60,6 +62,17 @@ func failover(ctx context.Context, e *probe.Env, r *probe.Result, c *cluster, vi
 	}
 	if o.ErrorSeconds > errorGoal {
 		errs = append(errs, fmt.Errorf("the API through the load balancer had %d seconds with an error, goal at most %d", o.ErrorSeconds, errorGoal))
+	}
+	if len(notReady) > 0 {
+		var seen []string
+		for node, at := range notReady {
+			seen = append(seen, fmt.Sprintf("%s at %+.1fs", node, at.Sub(killed).Seconds()))
+		}
+		slices.Sort(seen)
+		r.Figure("other nodes", "NotReady: %s", strings.Join(seen, ", "))
+		errs = append(errs, fmt.Errorf("%d node(s) other than %s went NotReady during the failover (the node lifecycle controller's grace period is shorter than etcd's election stalls writes): %s", len(seen), victim, strings.Join(seen, ", ")))
+	} else {
+		r.Figure("other nodes", "all Ready throughout (checked once a second)")
 	}
 	if acked == 0 {
 		errs = append(errs, fmt.Errorf("no write to ConfigMap %s was acknowledged", configMap))
