@@ -32,7 +32,7 @@ type Options struct {
 	Duration time.Duration
 	Timeout  time.Duration // per request
 	// WaitReady, when set, bounds a warm-up before the attack: one GET
-	// per 200ms until the target answers 2xx/3xx. A new client pod's
+	// per 100ms until the target answers 2xx/3xx 15 times in a row. A new client pod's
 	// NetworkPolicy rules take a moment to be programmed, and that is not
 	// what a load run measures. Nothing sent while waiting is counted.
 	WaitReady time.Duration
@@ -163,28 +163,50 @@ func summarise(m *vegeta.Metrics, failed uint64, interrupted bool) Result {
 	return r
 }
 
-// waitReady polls the target until it answers 2xx/3xx, within o.WaitReady.
+// readyStreak is how many answers in a row, each on a new connection,
+// end the warm-up. One answer is not enough: the Service spreads new
+// connections over its endpoints, and each endpoint's node programs the
+// client pod's NetworkPolicy rules on its own (measured: the warm-up's
+// one answer came from a synced node, the attack's first request went to
+// another and was refused). Fifteen new connections, round-robin, reach
+// each of the app's 3-4 endpoints several times.
+const readyStreak = 15
+
+// readyEvery spaces the warm-up's requests.
+const readyEvery = 100 * time.Millisecond
+
+// waitReady polls the target until it answers 2xx/3xx readyStreak times
+// in a row, within o.WaitReady.
 func waitReady(ctx context.Context, o Options) error {
 	ctx, cancel := context.WithTimeout(ctx, o.WaitReady)
 	defer cancel()
-	client := &http.Client{Timeout: o.Timeout}
+	// No keep-alive: every request opens a connection, so the Service
+	// balances each of them, not just the first.
+	client := &http.Client{Timeout: o.Timeout, Transport: &http.Transport{DisableKeepAlives: true}}
 	var last string
+	streak := 0
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, o.Target, nil)
 		resp, err := client.Do(req)
-		if err == nil {
+		switch {
+		case err != nil:
+			streak, last = 0, err.Error()
+		case resp.StatusCode >= 400:
 			resp.Body.Close()
-			if resp.StatusCode < 400 {
+			streak, last = 0, resp.Status
+		default:
+			resp.Body.Close()
+			if streak++; streak == readyStreak {
 				return nil
 			}
-			last = resp.Status
-		} else {
-			last = err.Error()
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("target %s not answering within %s of the warm-up: %s", o.Target, o.WaitReady, last)
-		case <-time.After(200 * time.Millisecond):
+			if last == "" {
+				last = "no failure, but fewer than " + fmt.Sprint(readyStreak) + " answers"
+			}
+			return fmt.Errorf("target %s not answering %d times in a row within %s of the warm-up: last failure %s", o.Target, readyStreak, o.WaitReady, last)
+		case <-time.After(readyEvery):
 		}
 	}
 }

@@ -2,14 +2,18 @@ package up
 
 import (
 	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
 )
 
+// repoRoot is relative to the package directory go test runs in:
+// runtime.Caller would give a module path under -trimpath (CI's flags).
 func repoRoot(t *testing.T) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
 
 // The dev-kind cluster as it is: the control planes need the CNI's
