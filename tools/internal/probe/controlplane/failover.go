@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -55,10 +56,26 @@ func readyz(ctx context.Context, c kubernetes.Interface) error {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	body, err := c.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
-	if err != nil {
-		return fmt.Errorf("/readyz: %w (%s)", err, body)
+	if err == nil {
+		return nil
 	}
-	return nil
+	if failed := failedChecks(string(body)); failed != "" {
+		return fmt.Errorf("/readyz: %s", failed)
+	}
+	return fmt.Errorf("/readyz: %w", err)
+}
+
+// failedChecks keeps the "[-]" lines of a /readyz answer: the 40-odd
+// passing checks around them (and the error that quotes them all) would
+// bury the one that failed.
+func failedChecks(body string) string {
+	var failed []string
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, "[-]") {
+			failed = append(failed, strings.TrimPrefix(line, "[-]"))
+		}
+	}
+	return strings.Join(failed, "; ")
 }
 
 // sample is one check: which, at which tick, and how it went.

@@ -33,3 +33,14 @@ func TestSummarise(t *testing.T) {
 		t.Errorf("no errors: %+v", o)
 	}
 }
+
+// A failing /readyz answer is reduced to its failed checks.
+func TestFailedChecks(t *testing.T) {
+	body := "[+]ping ok\n[+]etcd ok\n[-]etcd-readiness failed: reason withheld\n[+]shutdown ok\nreadyz check failed\n"
+	if got, want := failedChecks(body), "etcd-readiness failed: reason withheld"; got != want {
+		t.Errorf("failedChecks = %q, want %q", got, want)
+	}
+	if got := failedChecks("Service Unavailable"); got != "" {
+		t.Errorf("no [-] line: got %q, want empty (the caller keeps the error)", got)
+	}
+}
