@@ -60,7 +60,8 @@ func buildFlux(e *Env) error {
 func stepGitServer(e *Env) error {
 	f := e.flux
 	f.server = gitserver.New(gitserver.StateDir(e.CacheDir), f.build.GitServer.File, f.build.GitServer.ImageID)
-	if _, err := f.server.Ensure(e.Ctx); err != nil {
+	st, err := f.server.Ensure(e.Ctx)
+	if err != nil {
 		return err
 	}
 	creds, err := gitserver.EnsureCredentials(f.server.StateDir, f.server.Port)
@@ -69,7 +70,14 @@ func stepGitServer(e *Env) error {
 	}
 	f.creds = creds
 	f.remote = flux.Remote{RepoDir: e.Root, Name: "cluster", URL: f.server.HostURL(), CredentialsFile: creds.GitCredentials, FluxPath: FluxPath}
-	e.Status.Note(f.server.HostURL())
+	switch {
+	case st.Reused:
+		e.Status.Note(f.server.HostURL() + ", reused")
+	case st.Replaced != "":
+		e.Status.Note(f.server.HostURL() + ", replaced: " + st.Replaced)
+	default:
+		e.Status.Note(f.server.HostURL() + ", created")
+	}
 	return nil
 }
 
