@@ -1,6 +1,7 @@
 package nodeimage
 
 import (
+	"embed"
 	"fmt"
 	"io/fs"
 	"os"
@@ -22,7 +23,7 @@ type nodeFile struct {
 const kindFilesDir = "images/base/files"
 
 // nodeFiles are kind's base-image files from the module in kindDir, with
-// this host's patches, plus /kind/version. It mirrors the COPY lines of
+// this host's patches, plus the repository's own (files/) and /kind/version. It mirrors the COPY lines of
 // kind's Dockerfile: scripts (usr/local/bin, kind/bin) 0755, the rest 0644.
 func nodeFiles(kindDir, kubeVersion, pauseImage string, l hostsetup.Limits) ([]nodeFile, error) {
 	base := filepath.Join(kindDir, kindFilesDir)
@@ -59,10 +60,47 @@ func nodeFiles(kindDir, kubeVersion, pauseImage string, l hostsetup.Limits) ([]n
 	for p := range patches {
 		return nil, fmt.Errorf("kind's node files have no %s to patch", p)
 	}
+	own, err := ownNodeFiles()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range own {
+		if _, ok := raw[f.Path]; ok {
+			return nil, fmt.Errorf("kind's node files now have %s, which this repository adds: see which to keep", f.Path)
+		}
+		out = append(out, f)
+	}
 	// kind reads the node's Kubernetes version from here (no newline, as
 	// kind's own image builder writes it).
 	out = append(out, nodeFile{Path: "/kind/version", Mode: 0o644, Content: kubeVersion})
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// ownFiles are the files this repository adds to kind's, laid out as in
+// the rootfs (files/kind/bin/x is /kind/bin/x).
+//
+//go:embed files
+var ownFiles embed.FS
+
+// ownNodeFiles reads ownFiles, with kind's modes.
+func ownNodeFiles() ([]nodeFile, error) {
+	var out []nodeFile
+	err := fs.WalkDir(ownFiles, "files", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := ownFiles.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		path := strings.TrimPrefix(p, "files")
+		out = append(out, nodeFile{Path: path, Mode: kindFileMode(path), Content: string(b)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the repository's node files: %w", err)
+	}
 	return out, nil
 }
 

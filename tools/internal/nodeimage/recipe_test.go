@@ -42,9 +42,13 @@ func TestNodeFiles(t *testing.T) {
 	want := `/etc/containerd/config.toml -rw-r--r-- 1957 bytes
 /etc/systemd/system/containerd.service -rw-r--r-- 889 bytes
 /etc/systemd/system/kubelet.service -rw-r--r-- 878 bytes
+/etc/systemd/system/kubelet.service.d/20-parallel-poc.conf -rw-r--r-- 214 bytes
+/kind/bin/reject-untranslated-services.sh -rwxr-xr-x %d bytes
 /kind/version -rw-r--r-- 7 bytes
 /usr/local/bin/entrypoint -rwxr-xr-x 878 bytes
 `
+	script, _ := ownFiles.ReadFile("files/kind/bin/reject-untranslated-services.sh")
+	want = fmt.Sprintf(want, len(script))
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
