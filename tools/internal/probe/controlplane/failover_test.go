@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -42,5 +43,24 @@ func TestFailedChecks(t *testing.T) {
 	}
 	if got := failedChecks("Service Unavailable"); got != "" {
 		t.Errorf("no [-] line: got %q, want empty (the caller keeps the error)", got)
+	}
+}
+
+// Only APIServices backed by a Service are aggregated; the local ones
+// (built into the apiserver) have no spec.service.
+func TestParseAggregated(t *testing.T) {
+	raw := []byte(`{"items":[
+		{"spec":{"group":"apps","version":"v1"}},
+		{"spec":{"group":"metrics.k8s.io","version":"v1beta1","service":{"namespace":"kube-system","name":"metrics-server"}}},
+		{"spec":{"group":"custom.metrics.k8s.io","version":"v1beta2","service":{"namespace":"custom-metrics","name":"a"}}}]}`)
+	got, err := parseAggregated(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"custom.metrics.k8s.io/v1beta2", "metrics.k8s.io/v1beta1"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if _, err := parseAggregated([]byte("<html>")); err == nil {
+		t.Error("a body that is not an APIService list was accepted")
 	}
 }

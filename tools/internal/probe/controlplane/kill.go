@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"k8s.io/client-go/kubernetes"
 	"net"
 	"slices"
 	"strconv"
@@ -181,5 +182,28 @@ func rejoin(ctx context.Context, e *probe.Env, r *probe.Result, c *cluster, vict
 	if n < acked {
 		return fmt.Errorf("the apiserver of %s reads n=%d, but the write of n=%d was acknowledged: a write was lost", victim, n, acked)
 	}
+	return aggregatedBack(ctx, r, own, victim)
+}
+
+// aggregatedBack checks that the restarted apiserver serves the aggregated
+// APIs (metrics for the HPA, the custom metric) as the others do: a node's
+// first connections once went out untranslated, and its aggregator then
+// believed them unavailable and fought the other apiservers over their
+// status (see reject-untranslated-services.sh in the node image).
+func aggregatedBack(ctx context.Context, r *probe.Result, own kubernetes.Interface, victim string) error {
+	apis, err := aggregatedAPIs(ctx, own)
+	if err != nil {
+		return err
+	}
+	if len(apis) == 0 {
+		r.Figure("aggregated APIs", "none registered: nothing to check")
+		return nil
+	}
+	took, err := awaitAggregated(ctx, own, apis, waitLimit)
+	if err != nil {
+		return fmt.Errorf("the apiserver of %s: %w", victim, err)
+	}
+	r.Figure("aggregated APIs", "%s served by the apiserver of %s, %d checks in a row %s apart, %.1fs after its node was Ready",
+		strings.Join(apis, ", "), victim, aggregatedSteady, aggregatedEvery, took.Seconds())
 	return nil
 }
