@@ -114,6 +114,18 @@ type State struct {
 	Replaced string // why an existing container was replaced, if it was
 }
 
+// String says it in a few words: reused, created, or replaced and why.
+func (s State) String() string {
+	switch {
+	case s.Reused:
+		return "reused"
+	case s.Replaced != "":
+		return "replaced: " + s.Replaced
+	default:
+		return "created"
+	}
+}
+
 // Ensure makes the server run: it reuses a healthy container with the
 // same spec, replaces one that is stopped, unhealthy or outdated, and
 // creates it when missing. The repositories' volume is kept throughout.

@@ -81,3 +81,16 @@ func TestHookKubeconfig(t *testing.T) {
 		}
 	}
 }
+
+// The step's status line says what Ensure did, and why it replaced.
+func TestStateString(t *testing.T) {
+	for want, st := range map[string]State{
+		"reused":                       {Reused: true},
+		"created":                      {},
+		"replaced: it was not running": {Replaced: "it was not running"},
+	} {
+		if got := st.String(); got != want {
+			t.Errorf("%+v: got %q, want %q", st, got, want)
+		}
+	}
+}

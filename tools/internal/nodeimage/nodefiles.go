@@ -23,8 +23,9 @@ type nodeFile struct {
 const kindFilesDir = "images/base/files"
 
 // nodeFiles are kind's base-image files from the module in kindDir, with
-// this host's patches, plus the repository's own (files/) and /kind/version. It mirrors the COPY lines of
-// kind's Dockerfile: scripts (usr/local/bin, kind/bin) 0755, the rest 0644.
+// this host's patches, plus the repository's own (files/) and
+// /kind/version. It mirrors the COPY lines of kind's Dockerfile: scripts
+// (usr/local/bin, kind/bin) 0755, the rest 0644.
 func nodeFiles(kindDir, kubeVersion, pauseImage string, l hostsetup.Limits) ([]nodeFile, error) {
 	base := filepath.Join(kindDir, kindFilesDir)
 	raw := map[string]string{}

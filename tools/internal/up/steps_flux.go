@@ -70,14 +70,7 @@ func stepGitServer(e *Env) error {
 	}
 	f.creds = creds
 	f.remote = flux.Remote{RepoDir: e.Root, Name: "cluster", URL: f.server.HostURL(), CredentialsFile: creds.GitCredentials, FluxPath: FluxPath}
-	switch {
-	case st.Reused:
-		e.Status.Note(f.server.HostURL() + ", reused")
-	case st.Replaced != "":
-		e.Status.Note(f.server.HostURL() + ", replaced: " + st.Replaced)
-	default:
-		e.Status.Note(f.server.HostURL() + ", created")
-	}
+	e.Status.Note(f.server.HostURL() + ", " + st.String())
 	return nil
 }
 

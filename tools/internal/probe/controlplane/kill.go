@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"k8s.io/client-go/kubernetes"
 	"net"
 	"slices"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
@@ -203,7 +203,7 @@ func aggregatedBack(ctx context.Context, r *probe.Result, own kubernetes.Interfa
 	if err != nil {
 		return fmt.Errorf("the apiserver of %s: %w", victim, err)
 	}
-	r.Figure("aggregated APIs", "%s served by the apiserver of %s, %d checks in a row %s apart, %.1fs after its node was Ready",
+	r.Figure("aggregated APIs", "%s served by the apiserver of %s, %d checks in a row %s apart, %.1fs after the first check (begun once its node was Ready)",
 		strings.Join(apis, ", "), victim, aggregatedSteady, aggregatedEvery, took.Seconds())
 	return nil
 }
