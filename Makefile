@@ -8,7 +8,7 @@ GO ?= go
 export CGO_ENABLED := 0
 export GOFLAGS := -trimpath -buildvcs=false
 
-.PHONY: help up down probes test test-short verify e2e schemas images node-image bench-app bench-cluster bench-gitops bench-cold
+.PHONY: help up down node-add node-remove nodes probes test test-short verify e2e schemas images node-image bench-app bench-cluster bench-gitops bench-cold
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -23,6 +23,16 @@ probes: ## the post-sync probes on the live cluster (PROBES=name,... selects)
 
 down: ## delete the cluster and check nothing is left behind
 	$(GO) run ./tools/down
+
+node-add: ## join one more worker (NAME=<cluster>-... names it; default the next parallel-poc-addedN)
+	$(GO) run ./tools/nodes add $(if $(NAME),--name $(NAME))
+
+node-remove: ## cordon, drain (paced by PDBs) and delete an added worker, its container and volume: NODE=name
+	@test -n "$(NODE)" || { echo "usage: make node-remove NODE=<name> (make nodes lists them)"; exit 2; }
+	$(GO) run ./tools/nodes remove $(NODE)
+
+nodes: ## the cluster's node containers, and which were added after creation
+	$(GO) run ./tools/nodes list
 
 test: test-short verify e2e ## every test tier: unit, manifests, then the live cluster
 

@@ -84,6 +84,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	probes.Git = probe.Git{Repo: root, Remote: "cluster", Branch: "main"}
+	probes.Root = root
 	if err := probes.Connect(restConfig); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1

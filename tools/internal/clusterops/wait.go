@@ -23,7 +23,7 @@ func WaitNodesReady(ctx context.Context, cs kubernetes.Interface, want int, time
 		notReady = notReady[:0]
 		ready := 0
 		for _, n := range list.Items {
-			if nodeReady(&n) {
+			if NodeReady(&n) {
 				ready++
 			} else {
 				notReady = append(notReady, n.Name)
@@ -37,7 +37,7 @@ func WaitNodesReady(ctx context.Context, cs kubernetes.Interface, want int, time
 	return nil
 }
 
-func nodeReady(n *corev1.Node) bool {
+func NodeReady(n *corev1.Node) bool {
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {
 			return c.Status == corev1.ConditionTrue

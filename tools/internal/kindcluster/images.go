@@ -20,6 +20,48 @@ import (
 // With controlPlanes false the control planes are left out: the image
 // is for pods they do not run (their taint keeps them off).
 func (c *Cluster) LoadArchive(path, ref string, controlPlanes bool) (int, error) {
+	ns, err := c.InternalNodes()
+	if err != nil {
+		return 0, err
+	}
+	var into []nodes.Node
+	for _, n := range ns {
+		if role, err := n.Role(); err != nil {
+			return 0, fmt.Errorf("failed to read the role of node %s: %w", n, err)
+		} else if role == "control-plane" && !controlPlanes {
+			continue
+		}
+		into = append(into, n)
+	}
+	return loadArchive(path, ref, into)
+}
+
+// LoadArchiveInto is LoadArchive for the one node named name (a worker
+// just added); it reports whether the node got the image.
+func (c *Cluster) LoadArchiveInto(path, ref, name string) (bool, error) {
+	n, err := c.Node(name)
+	if err != nil {
+		return false, err
+	}
+	loaded, err := loadArchive(path, ref, []nodes.Node{n})
+	return loaded == 1, err
+}
+
+// Node is the cluster's node container named name.
+func (c *Cluster) Node(name string) (nodes.Node, error) {
+	ns, err := c.InternalNodes()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range ns {
+		if n.String() == name {
+			return n, nil
+		}
+	}
+	return nil, fmt.Errorf("cluster %q has no node container %q", c.Name, name)
+}
+
+func loadArchive(path, ref string, ns []nodes.Node) (int, error) {
 	img, err := tarball.ImageFromPath(path, nil)
 	if err != nil {
 		return 0, fmt.Errorf("failed to read image archive %s: %w", path, err)
@@ -27,10 +69,6 @@ func (c *Cluster) LoadArchive(path, ref string, controlPlanes bool) (int, error)
 	id, err := img.ConfigName()
 	if err != nil {
 		return 0, fmt.Errorf("failed to read image ID of %s: %w", path, err)
-	}
-	ns, err := c.InternalNodes()
-	if err != nil {
-		return 0, err
 	}
 	// One node at a time left both cores idle while each node's
 	// containerd unpacked; the nodes are loaded concurrently.
@@ -41,11 +79,6 @@ func (c *Cluster) LoadArchive(path, ref string, controlPlanes bool) (int, error)
 		wg     sync.WaitGroup
 	)
 	for _, n := range ns {
-		if role, err := n.Role(); err != nil {
-			return 0, fmt.Errorf("failed to read the role of node %s: %w", n, err)
-		} else if role == "control-plane" && !controlPlanes {
-			continue
-		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

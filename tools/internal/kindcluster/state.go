@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parallel-poc/orchestration/tools/internal/workernode"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -114,8 +115,11 @@ func classify(want int, nodes []NodeContainer, ids Images, apiErr error) State {
 	if len(nodes) == 0 {
 		return State{Health: Absent}
 	}
-	if len(nodes) != want {
-		return State{Health: Broken, Reason: fmt.Sprintf("%d of %d node containers exist (%s): a crash or a half-finished delete", len(nodes), want, containerNames(nodes))}
+	// Workers added later (tools/nodes, the node autoscaler) are not in
+	// the config: only the config's own containers are counted, and the
+	// added ones are judged like them (image, running) below.
+	if static := configured(nodes); len(static) != want {
+		return State{Health: Broken, Reason: fmt.Sprintf("%d of %d node containers exist (%s): a crash or a half-finished delete", len(static), want, containerNames(static))}
 	}
 	for _, n := range nodes {
 		if isLoadBalancer(n) {
@@ -143,6 +147,18 @@ func classify(want int, nodes []NodeContainer, ids Images, apiErr error) State {
 		return State{Health: Broken, Reason: fmt.Sprintf("API server not ready: %v", apiErr)}
 	}
 	return State{Health: Healthy}
+}
+
+// configured are the containers kind made from the config: those without
+// workernode.AddedByLabel.
+func configured(nodes []NodeContainer) []NodeContainer {
+	var out []NodeContainer
+	for _, n := range nodes {
+		if _, added := n.Labels[workernode.AddedByLabel]; !added {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func containerNames(nodes []NodeContainer) string {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parallel-poc/orchestration/tools/internal/workernode"
 	kindexec "sigs.k8s.io/kind/pkg/exec"
 )
 
@@ -180,5 +181,33 @@ func TestParseOldAddress(t *testing.T) {
 	}
 	if _, err := parseOldAddress("n", []byte("x")); err == nil {
 		t.Error("not a tar stream: no error")
+	}
+}
+
+// A worker added after creation (tools/nodes, the autoscaler) is not in
+// the config: it neither makes the cluster Broken nor hides a missing
+// configured node, and it is judged like the others.
+func TestClassifyAddedWorkers(t *testing.T) {
+	healthy, imageID := liveNodes(t)
+	added := NodeContainer{Name: "parallel-poc-added1", Running: true, ImageID: imageID,
+		Labels: map[string]string{workernode.AddedByLabel: "nodes", roleLabel: "worker"}}
+	ids := Images{Node: imageID}
+	withAdded := append(append([]NodeContainer(nil), healthy...), added)
+	if st := classify(4, withAdded, ids, nil); st.Health != Healthy {
+		t.Errorf("4 configured nodes and an added one: %+v, want Healthy", st)
+	}
+	short := append(append([]NodeContainer(nil), healthy[:3]...), added)
+	if st := classify(4, short, ids, nil); st.Health != Broken || !strings.Contains(st.Reason, "3 of 4") || strings.Contains(st.Reason, "added1") {
+		t.Errorf("3 configured nodes and an added one: %+v, want Broken naming the 3", st)
+	}
+	stopped := append([]NodeContainer(nil), withAdded...)
+	stopped[4].Running, stopped[4].Status = false, "exited"
+	if st := classify(4, stopped, ids, nil); st.Health != Stopped || !strings.Contains(st.Reason, "parallel-poc-added1 is exited") {
+		t.Errorf("stopped added worker: %+v, want Stopped", st)
+	}
+	older := append([]NodeContainer(nil), withAdded...)
+	older[4].ImageID = "0123456789abcdef"
+	if st := classify(4, older, ids, nil); st.Health != Broken || !strings.Contains(st.Reason, "parallel-poc-added1") {
+		t.Errorf("added worker on an older node image: %+v, want Broken", st)
 	}
 }

@@ -54,8 +54,11 @@ type Env struct {
 	Config    *rest.Config
 	Namespace string // the app's namespace
 	Git       Git
-	Images    Images
-	Log       io.Writer
+	// Root is the repository the cluster was made from (its kind config
+	// and image builds): the nodes probe adds a worker as tools/nodes does.
+	Root   string
+	Images Images
+	Log    io.Writer
 
 	probe    string
 	mu       sync.Mutex

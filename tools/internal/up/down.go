@@ -10,6 +10,7 @@ import (
 
 	"github.com/parallel-poc/orchestration/tools/internal/gitserver"
 	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
+	"github.com/parallel-poc/orchestration/tools/internal/workernode"
 )
 
 // DownSteps take the cluster away and prove nothing is left.
@@ -168,7 +169,7 @@ func stepResidue(e *Env) error {
 	} else if len(keys) == 0 {
 		notes = append(notes, "mounts not checked: no container was recorded before deletion")
 	} else {
-		for _, m := range mountResidue(string(mounts), keys) {
+		for _, m := range workernode.MountsOf(string(mounts), keys...) {
 			residue = append(residue, "mount: "+m)
 		}
 		notes = append(notes, fmt.Sprintf("mounts of %d containers", len(r.containers)))

@@ -42,29 +42,6 @@ func mountKeys(cs []kindcluster.NodeContainer) []string {
 	return keys
 }
 
-// mountResidue returns the mount points of the mountinfo lines that
-// contain any key.
-func mountResidue(mountinfo string, keys []string) []string {
-	var out []string
-	for _, line := range strings.Split(mountinfo, "\n") {
-		for _, k := range keys {
-			if strings.Contains(line, k) {
-				out = append(out, mountPoint(line))
-				break
-			}
-		}
-	}
-	return out
-}
-
-// mountPoint is field 5 of a mountinfo line (proc(5)).
-func mountPoint(line string) string {
-	if f := strings.Fields(line); len(f) >= 5 {
-		return f[4]
-	}
-	return line
-}
-
 // isNetworkChain tells a per-network netavark chain (NETAVARK-<hash>,
 // NETAVARK-DN-<hash>) from the shared ones (NETAVARK_FORWARD,
 // NETAVARK-HOSTPORT-DNAT, ...), which stay while any podman network does.

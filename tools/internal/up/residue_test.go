@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/parallel-poc/orchestration/tools/internal/kindcluster"
+	"github.com/parallel-poc/orchestration/tools/internal/workernode"
 )
 
 func readFixture(t *testing.T, name string) string {
@@ -32,7 +33,7 @@ func TestMountResidueFindsTheRecordedNodesMounts(t *testing.T) {
 	if strings.Contains(up, ClusterName+"-") {
 		t.Errorf("mountinfo names the cluster; the fixture is not what this host produces")
 	}
-	got := mountResidue(up, keys)
+	got := workernode.MountsOf(up, keys...)
 	var shm, merged, netns int
 	for _, m := range got {
 		switch {
@@ -49,7 +50,7 @@ func TestMountResidueFindsTheRecordedNodesMounts(t *testing.T) {
 	}
 	// After down only the git server's mounts would be there if it had not
 	// been recorded: they are not the nodes'.
-	if got := mountResidue(readFixture(t, "mountinfo-after-down.txt"), keys); len(got) != 0 {
+	if got := workernode.MountsOf(readFixture(t, "mountinfo-after-down.txt"), keys...); len(got) != 0 {
 		t.Errorf("clean mountinfo reported %v", got)
 	}
 }

@@ -102,3 +102,12 @@ func Up(ctx context.Context, o Options) error {
 	}
 	return nil
 }
+
+// NewEnv is the steps' shared state for o, for commands that run steps
+// of their own on the cluster `make up` made (tools/nodes).
+func NewEnv(ctx context.Context, o Options) *Env { return newEnv(ctx, o) }
+
+// BuildImages builds (or finds cached) every image the cluster's nodes
+// hold, the same archives stepBuild gives stepLoadImages, into
+// e.Archives; it returns the step's note.
+func BuildImages(e *Env) (string, error) { return buildImages(e) }

@@ -13,6 +13,7 @@ import (
 	"github.com/parallel-poc/orchestration/tools/internal/probe/gitops"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/networkpolicy"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/nodefailure"
+	"github.com/parallel-poc/orchestration/tools/internal/probe/nodes"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/rbac"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/rollout"
 	"github.com/parallel-poc/orchestration/tools/internal/probe/selfhealing"
@@ -40,5 +41,6 @@ func All() []probe.Probe {
 		statefulset.Probe(),
 		controlplane.Probe(),
 		nodefailure.Probe(),
+		nodes.Probe(),
 	}
 }

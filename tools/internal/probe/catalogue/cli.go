@@ -54,7 +54,7 @@ func Main(ctx context.Context, args []string, root string, fallback func() (*res
 	cfg := Config{Fallback: fallback}
 	fs.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, else the local kind cluster)")
 	fs.StringVar(&cfg.Context, "context", "", "kubeconfig context")
-	env := probe.Env{Namespace: "parallel-poc", Images: probe.DefaultImages, Log: stderr, Git: probe.Git{Repo: root, Remote: "cluster", Branch: "main"}}
+	env := probe.Env{Namespace: "parallel-poc", Images: probe.DefaultImages, Log: stderr, Root: root, Git: probe.Git{Repo: root, Remote: "cluster", Branch: "main"}}
 	fs.StringVar(&env.Namespace, "namespace", env.Namespace, "the app's namespace")
 	fs.StringVar(&env.Git.Repo, "repo", env.Git.Repo, "git clone to commit from (rollout probe)")
 	fs.StringVar(&env.Git.Remote, "git-remote", env.Git.Remote, "remote of --repo that Flux pulls from")

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/parallel-poc/orchestration/tools/internal/clusterops"
 	"github.com/parallel-poc/orchestration/tools/internal/probe"
 )
 
@@ -91,7 +91,7 @@ func refusedSecondEviction(ctx context.Context, e *probe.Env, r *probe.Result, n
 	if err == nil {
 		return fmt.Errorf("second eviction of %s was accepted while %s's replacement was not Ready: the budget did not hold", second.Name, first.Name)
 	}
-	budget, why := refusingBudget(err)
+	budget, why := clusterops.RefusingBudget(err)
 	if !apierrors.IsTooManyRequests(err) || budget != pdbName {
 		return fmt.Errorf("second eviction of %s: want 429 with a cause naming %s, got %v (budget %q)", second.Name, pdbName, err, budget)
 	}
@@ -117,25 +117,6 @@ func pickEvictions(serving []corev1.Pod, node string) (first, second *corev1.Pod
 	return first, second
 }
 
-// refusingBudget is the PodDisruptionBudget an eviction refusal names:
-// the API server adds a cause of type DisruptionBudget whose message
-// reads "The disruption budget <name> needs <n> healthy pods ...".
-func refusingBudget(err error) (name, message string) {
-	var status apierrors.APIStatus
-	if !errors.As(err, &status) || status.Status().Details == nil {
-		return "", ""
-	}
-	for _, c := range status.Status().Details.Causes {
-		if c.Type != policyv1.DisruptionBudgetCause {
-			continue
-		}
-		if f := strings.Fields(strings.TrimPrefix(c.Message, "The disruption budget ")); len(f) > 0 {
-			return f[0], c.Message
-		}
-	}
-	return "", ""
-}
-
 // drainOneNode drains node the way kubectl drain does, then uncordons it
 // (also on failure: the uncordon is a clean-up). Started while the budget
 // is spent, it must see web-app-pdb refuse its web-app evictions until
@@ -152,53 +133,26 @@ func drainOneNode(ctx context.Context, e *probe.Env, r *probe.Result, node strin
 		return err
 	})
 	r.Event("cordoned %s", node)
-	start := time.Now()
-	all, err := e.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + node})
-	if err != nil {
-		return fmt.Errorf("list pods on %s: %w", node, err)
-	}
-	var pending []corev1.Pod
-	for _, p := range all.Items {
-		if drainable(&p) {
-			pending = append(pending, p)
-		}
-	}
-	refusals := map[string]int{}
-	apps, evicted := 0, 0
+	var apps int
 	var appEvictedAfter time.Duration
-	deadline := time.Now().Add(drainTimeout)
-	for len(pending) > 0 {
-		var next []corev1.Pod
-		for _, p := range pending {
-			err := evict(ctx, e, p)
-			switch {
-			case err == nil || apierrors.IsNotFound(err):
-				r.Event("evicted %s/%s", p.Namespace, p.Name)
-				evicted++
-				if p.Namespace == e.Namespace && p.Labels["app"] == "web" {
-					apps++
-					appEvictedAfter = time.Since(start)
-				}
-			case apierrors.IsTooManyRequests(err):
-				budget, _ := refusingBudget(err)
-				refusals[budget]++
-				next = append(next, p)
-			default:
-				return fmt.Errorf("drain %s: evict %s/%s: %w", node, p.Namespace, p.Name, err)
+	res, err := clusterops.Drain(ctx, e.Client, node, clusterops.DrainOptions{
+		Timeout: drainTimeout, Retry: evictionRetry,
+		Evicted: func(p corev1.Pod, since time.Duration) {
+			r.Event("evicted %s/%s", p.Namespace, p.Name)
+			if p.Namespace == e.Namespace && p.Labels["app"] == "web" {
+				apps++
+				appEvictedAfter = since
 			}
-		}
-		pending = next
-		if len(pending) > 0 {
-			if time.Now().After(deadline) {
-				return fmt.Errorf("drain of %s not done after %s: still refused: %s", node, drainTimeout, podNames(pending))
-			}
-			probe.Sleep(ctx, evictionRetry)
-		}
+		},
+	})
+	if err != nil {
+		return err
 	}
+	refusals := res.Refusals
 	if err := waitNoAppPodsOn(ctx, e, node); err != nil {
 		return err
 	}
-	r.Figure("drain", "%s: %d pods evicted (%d web-app) in %.1fs; refusals retried: %v", node, evicted, apps, time.Since(start).Seconds(), refusals)
+	r.Figure("drain", "%s: %d pods evicted (%d web-app) in %.1fs; refusals retried: %v", node, res.Evicted, apps, res.Took.Seconds(), refusals)
 	if refusals[pdbName] == 0 {
 		return fmt.Errorf("drain of %s evicted web-app without one refusal by %s although it began with the budget spent: the budget did not pace it", node, pdbName)
 	}
@@ -248,23 +202,6 @@ func evict(ctx context.Context, e *probe.Env, p corev1.Pod) error {
 	})
 }
 
-// drainable is what kubectl drain evicts: not DaemonSet pods, not mirror
-// pods, not finished ones.
-func drainable(p *corev1.Pod) bool {
-	if _, mirror := p.Annotations[corev1.MirrorPodAnnotationKey]; mirror {
-		return false
-	}
-	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-		return false
-	}
-	for _, o := range p.OwnerReferences {
-		if o.Kind == "DaemonSet" {
-			return false
-		}
-	}
-	return true
-}
-
 func waitNoAppPodsOn(ctx context.Context, e *probe.Env, node string) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -277,12 +214,4 @@ func waitNoAppPodsOn(ctx context.Context, e *probe.Env, node string) error {
 		}
 		probe.Sleep(ctx, time.Second)
 	}
-}
-
-func podNames(ps []corev1.Pod) string {
-	names := make([]string, len(ps))
-	for i, p := range ps {
-		names[i] = p.Namespace + "/" + p.Name
-	}
-	return strings.Join(names, ", ")
 }
