@@ -73,7 +73,7 @@ type cleanup struct {
 // forProbe returns a copy of e with an empty clean-up stack of its own.
 func (e *Env) forProbe(name string) *Env {
 	return &Env{Client: e.Client, Dynamic: e.Dynamic, Config: e.Config, Namespace: e.Namespace,
-		Git: e.Git, Images: e.Images, Log: e.Log, probe: name}
+		Git: e.Git, Root: e.Root, Images: e.Images, Log: e.Log, probe: name}
 }
 
 // Defer registers a clean-up; they run in reverse order after the probe.
