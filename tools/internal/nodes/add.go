@@ -89,7 +89,7 @@ func (s *adding) checkCluster(e *up.Env) error {
 	}
 	for _, n := range names {
 		if n == s.Name {
-			return fmt.Errorf("node %s exists already", s.Name)
+			return fmt.Errorf("node %s exists already (an add killed half-way leaves its container: go run ./tools/nodes remove %s)", s.Name, s.Name)
 		}
 	}
 	if s.cs, err = e.Cluster.Clientset(); err != nil {

@@ -38,8 +38,9 @@ func stepCluster(e *Env) error {
 			return err
 		}
 		if st.Health == kindcluster.Healthy {
-			e.Status.Note("started " + strings.Join(started, ", "))
-			return nil
+			note, err := removeUnjoined(e, st.Containers)
+			e.Status.Note(strings.TrimSuffix("started "+strings.Join(started, ", ")+"; "+note, "; "))
+			return err
 		}
 		if st.Health == kindcluster.Stopped {
 			st = kindcluster.State{Health: kindcluster.Broken, Reason: "still " + st.Reason}
@@ -47,8 +48,9 @@ func stepCluster(e *Env) error {
 	}
 	switch st.Health {
 	case kindcluster.Healthy:
-		e.Status.Note("reused")
-		return nil
+		note, err := removeUnjoined(e, st.Containers)
+		e.Status.Note(strings.TrimSuffix("reused; "+note, "; "))
+		return err
 	case kindcluster.Broken:
 		// Only the nodes and their volumes go: the kind network stays, as
 		// the git server may still be attached to it (removing it would

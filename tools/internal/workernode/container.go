@@ -163,3 +163,14 @@ func podman(ctx context.Context, args ...string) (string, error) {
 	}
 	return strings.TrimSpace(string(out)), nil
 }
+
+// AddedBy lists the containers of cluster that by added (AddedByLabel),
+// running or not.
+func AddedBy(ctx context.Context, cluster, by string) ([]string, error) {
+	out, err := podman(ctx, "ps", "--all", "--format", "{{.Names}}",
+		"--filter", "label="+ClusterLabel+"="+cluster, "--filter", "label="+AddedByLabel+"="+by)
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(out), nil
+}

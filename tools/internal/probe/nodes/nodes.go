@@ -45,6 +45,9 @@ func run(ctx context.Context, e *probe.Env, r *probe.Result) error {
 	if e.Root == "" {
 		return errors.New("no repository root in the probe environment: the nodes probe adds a worker from the repository's kind config and images")
 	}
+	if err := removeLeftovers(ctx, e, r); err != nil {
+		return err
+	}
 	if _, err := e.WaitDeploymentAvailable(ctx, e.Namespace, probe.AppDeployment, waitLimit); err != nil {
 		return fmt.Errorf("before the probe: %w", err)
 	}
@@ -147,6 +150,22 @@ func podsOn(ctx context.Context, e *probe.Env, node string) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// removeLeftovers removes the nodes an earlier run of this probe added
+// and could not remove (killed before its clean-up ran).
+func removeLeftovers(ctx context.Context, e *probe.Env, r *probe.Result) error {
+	left, err := workernode.AddedBy(ctx, up.ClusterName, addedBy)
+	if err != nil {
+		return err
+	}
+	for _, name := range left {
+		r.Event("removing %s, added by an earlier run of this probe", name)
+		if _, err := workers.Remove(ctx, up.Options{Root: e.Root, Out: e.Log}, workers.RemoveOptions{Name: name}); err != nil {
+			return fmt.Errorf("remove %s, left by an earlier run: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // removeIfLeft is the clean-up: the node goes if a failure left it.
