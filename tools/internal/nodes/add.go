@@ -39,7 +39,6 @@ type adding struct {
 	AddOptions
 	cs      kubernetes.Interface
 	started bool // the container exists: a failure removes it
-	joined  bool
 }
 
 // Add runs the add steps and returns the new node's name. On failure
@@ -203,7 +202,6 @@ func (s *adding) join(e *up.Env) error {
 	if err != nil {
 		return fmt.Errorf("kubeadm join on %s: %w\n   %s", s.Name, err, strings.Join(tail(lines, 15), "\n   "))
 	}
-	s.joined = true
 	e.Status.Note(fmt.Sprintf("%s at %s via %s, CA pinned %s…", s.Name, ip, endpoint, hash[:19]))
 	return nil
 }

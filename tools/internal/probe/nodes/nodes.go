@@ -77,7 +77,7 @@ func addServeRemove(ctx context.Context, e *probe.Env, r *probe.Result, static m
 	if err != nil {
 		return err
 	}
-	r.Figure("add", "%s joined and Ready in %.1fs (container, %s, kubeadm join, serving certificate approved)", name, time.Since(start).Seconds(), "images loaded")
+	r.Figure("add", "%s Ready %.1fs after the start: container, images loaded, kubeadm join, serving certificate approved (the steps' times are in the log)", name, time.Since(start).Seconds())
 	r.Event("added %s", name)
 	moved, err := moveAppPod(ctx, e, r, name, static)
 	if err != nil {
