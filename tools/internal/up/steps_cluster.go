@@ -38,9 +38,7 @@ func stepCluster(e *Env) error {
 			return err
 		}
 		if st.Health == kindcluster.Healthy {
-			note, err := removeUnjoined(e, st.Containers)
-			e.Status.Note(strings.TrimSuffix("started "+strings.Join(started, ", ")+"; "+note, "; "))
-			return err
+			return reuse(e, st, "started "+strings.Join(started, ", "))
 		}
 		if st.Health == kindcluster.Stopped {
 			st = kindcluster.State{Health: kindcluster.Broken, Reason: "still " + st.Reason}
@@ -48,9 +46,7 @@ func stepCluster(e *Env) error {
 	}
 	switch st.Health {
 	case kindcluster.Healthy:
-		note, err := removeUnjoined(e, st.Containers)
-		e.Status.Note(strings.TrimSuffix("reused; "+note, "; "))
-		return err
+		return reuse(e, st, "reused")
 	case kindcluster.Broken:
 		// Only the nodes and their volumes go: the kind network stays, as
 		// the git server may still be attached to it (removing it would
@@ -72,6 +68,36 @@ func stepCluster(e *Env) error {
 		return err
 	}
 	e.Created = true
+	created, err := e.Cluster.Inspect(e.Ctx)
+	if err != nil {
+		return err
+	}
+	note, err := kindcluster.RepairPortRules(created.Containers)
+	if note != "" {
+		e.Status.Note(note)
+	}
+	return err
+}
+
+// reuse keeps a healthy cluster: it removes added nodes that never
+// joined and rewrites published-port rules a late container teardown
+// deleted (kindcluster.RepairPortRules).
+func reuse(e *Env, st kindcluster.State, note string) error {
+	notes := []string{note}
+	unjoined, err := removeUnjoined(e, st.Containers)
+	if err != nil {
+		return err
+	}
+	ports, err := kindcluster.RepairPortRules(st.Containers)
+	if err != nil {
+		return err
+	}
+	for _, n := range []string{unjoined, ports} {
+		if n != "" {
+			notes = append(notes, n)
+		}
+	}
+	e.Status.Note(strings.Join(notes, "; "))
 	return nil
 }
 
